@@ -1,0 +1,57 @@
+/**
+ * Fixtures, created as root inside the test's transaction.
+ */
+import { randomBytes } from "node:crypto";
+import type { Client } from "./transactions.ts";
+
+export type Role = "owner" | "admin" | "editor" | "viewer";
+export const ROLES: readonly Role[] = ["owner", "admin", "editor", "viewer"];
+
+const unique = () => randomBytes(4).toString("hex");
+
+export async function createUser(client: Client, name = "User"): Promise<{ id: string; email: string }> {
+  const email = `${name.toLowerCase().replace(/\W+/g, "-")}-${unique()}@example.com`;
+  const { rows } = await client.query<{ id: string; email: string }>(
+    "insert into app_public.users (email, name) values ($1, $2) returning id, email",
+    [email, name],
+  );
+  return rows[0]!;
+}
+
+export async function createOrganization(client: Client, name = "Org"): Promise<{ id: string; slug: string }> {
+  const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${unique()}`;
+  const { rows } = await client.query<{ id: string; slug: string }>(
+    "insert into app_public.organizations (name, slug) values ($1, $2) returning id, slug",
+    [name, slug],
+  );
+  return rows[0]!;
+}
+
+export async function addMember(client: Client, organizationId: string, userId: string, role: Role): Promise<string> {
+  const { rows } = await client.query<{ id: string }>(
+    "insert into app_public.organization_memberships (organization_id, user_id, role) values ($1, $2, $3) returning id",
+    [organizationId, userId, role],
+  );
+  return rows[0]!.id;
+}
+
+export interface OrganizationFixture {
+  id: string;
+  slug: string;
+  members: Record<Role, { id: string; email: string }>;
+}
+
+/** An organization with one member per role. */
+export async function createOrganizationWithMembers(client: Client, name: string): Promise<OrganizationFixture> {
+  const organization = await createOrganization(client, name);
+  const members = {} as OrganizationFixture["members"];
+  for (const role of ROLES) {
+    members[role] = await createUser(client, `${name} ${role}`);
+    await addMember(client, organization.id, members[role].id, role);
+  }
+  return { ...organization, members };
+}
+
+export async function setMultiTenant(client: Client, enabled: boolean): Promise<void> {
+  await client.query("update app_private.instance_settings set multi_tenant_enabled = $1", [enabled]);
+}

@@ -1,0 +1,42 @@
+/**
+ * Developer commands against the embedded cluster in DATA_DIR (or DATABASE_URL):
+ *   npm run db -- migrate   apply committed migrations
+ *   npm run db -- reset     drop and recreate the database, then migrate
+ *   npm run db -- watch     apply migrations/current.sql once (iterate on the schema)
+ *   npm run db -- commit    commit migrations/current.sql as a new migration
+ *   npm run db -- psql      print the owner's connection string
+ */
+import { resolve } from "node:path";
+import { commit, watch } from "graphile-migrate";
+import { openDatabase } from "./database.ts";
+import { migrationSettings, prepareDatabase } from "./setup.ts";
+
+const command = process.argv[2] ?? "migrate";
+const db = await openDatabase({ env: process.env, dataDir: resolve(process.env.DATA_DIR ?? ".data") });
+try {
+  const settings = await migrationSettings(db.config);
+  switch (command) {
+    case "migrate":
+      await prepareDatabase(db.config);
+      break;
+    case "reset":
+      await prepareDatabase(db.config, { reset: true });
+      break;
+    case "watch":
+      await prepareDatabase(db.config);
+      await watch(settings, true);
+      break;
+    case "commit":
+      await prepareDatabase(db.config);
+      await commit(settings);
+      await prepareDatabase(db.config, { reset: true });
+      break;
+    case "psql":
+      console.log(db.config.ownerUrl);
+      break;
+    default:
+      throw new Error(`Unknown command "${command}"`);
+  }
+} finally {
+  await db.cluster?.stop();
+}

@@ -1,0 +1,25 @@
+/**
+ * The Express app, built from ordered installers; each owns one concern.
+ */
+import express, { type Express } from "express";
+import { installAuthentication } from "./middleware/installAuthentication.ts";
+import { installClient } from "./middleware/installClient.ts";
+import { installCookies } from "./middleware/installCookies.ts";
+import { installErrorHandler } from "./middleware/installErrorHandler.ts";
+import { installHealth } from "./middleware/installHealth.ts";
+import { installPostGraphile } from "./middleware/installPostGraphile.ts";
+import { installSecurityHeaders } from "./middleware/installSecurityHeaders.ts";
+import type { Services } from "./services.ts";
+
+export async function makeApp(app: Express, services: Services): Promise<Express> {
+  installSecurityHeaders(app, services);
+  installCookies(app);
+  installHealth(app, services);
+  installAuthentication(app, services);
+  await installPostGraphile(app, services);
+  await installClient(app);
+  installErrorHandler(app);
+  return app;
+}
+
+export const createExpressApp = () => express();

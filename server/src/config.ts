@@ -1,0 +1,55 @@
+/**
+ * The server's settings, read once from the environment and validated, so a typo fails at
+ * start-up with a clear message instead of misbehaving later. README.md lists every variable.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off", ""])
+  .transform((value) => ["true", "1", "yes", "on"].includes(value));
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("127.0.0.1"),
+  DATA_DIR: z.string().default(".data"),
+  PUBLIC_URL: z.string().url().optional(),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
+  MULTI_TENANT_ENABLED: booleanFlag.default(false),
+  WORKER_ENABLED: booleanFlag.default(true),
+  SEED_DEMO_DATA: booleanFlag.default(true),
+  TRUST_PROXY: z.string().default("loopback"),
+  SESSION_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+  LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(10),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
+  LOGIN_THROTTLE_MINUTES: z.coerce.number().int().min(1).default(15),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export interface ServerConfig extends Environment {
+  dataDir: string;
+  production: boolean;
+}
+
+export function readServerConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = []): ServerConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const config = parsed.data;
+  const production = config.NODE_ENV === "production";
+  if (production && !config.JWT_SECRET) {
+    throw new Error("JWT_SECRET is required when NODE_ENV=production (at least 32 random characters).");
+  }
+  return {
+    ...config,
+    WORKER_ENABLED: config.WORKER_ENABLED && !argv.includes("--no-worker"),
+    dataDir: resolve(config.DATA_DIR),
+    production,
+  };
+}

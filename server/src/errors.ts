@@ -1,0 +1,144 @@
+/**
+ * The one place where errors become what clients see (DESIGN.md §10): our SQLSTATEs
+ * (db/ERROR_CODES.md) and the common PostgreSQL ones map to a stable `extensions.code` and an
+ * HTTP status; anything else is logged with an id and masked.
+ */
+import { randomUUID } from "node:crypto";
+import { GraphQLError } from "postgraphile/graphql";
+import { SafeError } from "postgraphile/grafast";
+
+export interface ErrorKind {
+  code: string;
+  status: number;
+  /** Replaces PostgreSQL's own wording, which may quote values or name internals. */
+  message?: string;
+}
+
+/** SQLSTATE → client-facing kind. Our own codes keep the message the database raised. */
+const BY_SQLSTATE: Record<string, ErrorKind> = {
+  IPA01: { code: "UNAUTHENTICATED", status: 401 },
+  IPA02: { code: "INVALID_CREDENTIALS", status: 401 },
+  IPA04: { code: "WEAK_PASSWORD", status: 422 },
+  IPF01: { code: "FORBIDDEN", status: 403 },
+  IPF02: { code: "NOT_A_MEMBER", status: 403 },
+  IPF03: { code: "CANNOT_CHANGE_OWN_ROLE", status: 403 },
+  IPF04: { code: "OWNER_ROLE_REQUIRED", status: 403 },
+  IPC01: { code: "LAST_OWNER", status: 409 },
+  IPC02: { code: "ALREADY_MEMBER", status: 409 },
+  IPC03: { code: "EMAIL_TAKEN", status: 409 },
+  IPN01: { code: "NOT_FOUND", status: 404 },
+  IPI01: { code: "INVITATION_NOT_FOUND", status: 404 },
+  IPI02: { code: "INVITATION_EXPIRED", status: 410 },
+  IPI03: { code: "INVITATION_REVOKED", status: 410 },
+  IPI04: { code: "INVITATION_ALREADY_USED", status: 409 },
+  IPI05: { code: "INVITATION_EMAIL_MISMATCH", status: 403 },
+  IPM01: { code: "MULTI_TENANT_DISABLED", status: 403 },
+  IPV01: { code: "VALIDATION_FAILED", status: 422 },
+  IPL01: { code: "PLAN_LIMIT_EXCEEDED", status: 402 },
+  IPL02: { code: "BILLING_PAST_DUE", status: 402 },
+  "42501": { code: "FORBIDDEN", status: 403, message: "You do not have permission to do this." },
+  "23505": { code: "ALREADY_EXISTS", status: 409, message: "A record with these values already exists." },
+  "23503": { code: "REFERENCE_NOT_FOUND", status: 422, message: "A referenced record does not exist." },
+  "23514": { code: "VALIDATION_FAILED", status: 422, message: "A value is not valid." },
+  "23502": { code: "VALIDATION_FAILED", status: 422, message: "A required value is missing." },
+  "23P01": { code: "CONFLICT", status: 409, message: "This conflicts with an existing record." },
+  "22001": { code: "VALUE_TOO_LONG", status: 422, message: "A value is too long." },
+  "22003": { code: "VALIDATION_FAILED", status: 422, message: "A number is out of range." },
+  "22007": { code: "INVALID_INPUT", status: 422, message: "A date or time is not valid." },
+  "22008": { code: "INVALID_INPUT", status: 422, message: "A date or time is out of range." },
+  "22P02": { code: "INVALID_INPUT", status: 422, message: "A value has the wrong format." },
+  "22023": { code: "INVALID_INPUT", status: 422, message: "A value is not valid." },
+  "22004": { code: "VALIDATION_FAILED", status: 422, message: "A required value is missing." },
+  "40001": { code: "CONFLICT", status: 409, message: "Concurrent change; please retry." },
+  "40P01": { code: "CONFLICT", status: 409, message: "Concurrent change; please retry." },
+  "57014": { code: "TIMEOUT", status: 503, message: "The request took too long." },
+};
+
+/** Codes raised by the server itself (not the database), with their HTTP status. */
+const SERVER_CODES: Record<string, number> = {
+  INVALID_TOKEN: 401,
+  INVALID_CREDENTIALS: 401,
+  UNAUTHENTICATED: 401,
+  CSRF_TOKEN_INVALID: 403,
+  TOO_MANY_ATTEMPTS: 429,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+const STATUS_BY_CODE: Record<string, number> = {
+  ...Object.fromEntries(Object.values(BY_SQLSTATE).map((kind) => [kind.code, kind.status])),
+  ...SERVER_CODES,
+};
+
+export function httpStatusForCode(code: string | undefined): number | undefined {
+  return code === undefined ? undefined : STATUS_BY_CODE[code];
+}
+
+/** An error a user caused, thrown by server code; its message is shown as is. */
+export function codedError(code: keyof typeof SERVER_CODES | string, message: string, extra: object = {}): SafeError {
+  return new SafeError(message, { code, ...extra });
+}
+
+interface PgErrorLike extends Error {
+  code?: string;
+  detail?: string;
+  hint?: string;
+  constraint?: string;
+  column?: string;
+}
+
+export function kindOfDatabaseError(error: unknown): (ErrorKind & { message: string; details?: unknown }) | null {
+  const pgError = error as PgErrorLike;
+  if (!pgError || typeof pgError.code !== "string") return null;
+  const kind = BY_SQLSTATE[pgError.code];
+  if (!kind) return null;
+  let details: unknown;
+  if (pgError.code.startsWith("IP") && pgError.detail) {
+    try {
+      details = JSON.parse(pgError.detail);
+    } catch {
+      details = undefined;
+    }
+  }
+  return { ...kind, message: kind.message ?? pgError.message, details };
+}
+
+export type ErrorLogger = (errorId: string, error: unknown) => void;
+
+let logUnexpected: ErrorLogger = (errorId, error) => {
+  console.error(`[error ${errorId}]`, error);
+};
+
+export function setUnexpectedErrorLogger(logger: ErrorLogger): void {
+  logUnexpected = logger;
+}
+
+/** grafserv's maskError: the GraphQL face of the table above. */
+export function maskError(error: GraphQLError): GraphQLError {
+  const original = error.originalError;
+  if (!original || original instanceof GraphQLError) return error;
+  const keep = { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: original };
+  if (original instanceof SafeError) {
+    return new GraphQLError(original.message, { ...keep, extensions: { ...original.extensions } });
+  }
+  const kind = kindOfDatabaseError(original);
+  if (kind) {
+    const extensions: Record<string, unknown> = { code: kind.code };
+    if (kind.details && typeof kind.details === "object") Object.assign(extensions, kind.details);
+    const constraint = (original as PgErrorLike).constraint;
+    if (constraint) extensions.constraint = constraint;
+    return new GraphQLError(kind.message, { ...keep, extensions });
+  }
+  const errorId = randomUUID();
+  logUnexpected(errorId, original);
+  return new GraphQLError(`An unexpected error occurred (id ${errorId}).`, {
+    ...keep,
+    extensions: { code: "INTERNAL_SERVER_ERROR", errorId },
+  });
+}
+
+/** The JSON body of an error answered outside GraphQL execution (auth middleware, REST). */
+export function errorBody(code: string, message: string, extra: object = {}) {
+  return { errors: [{ message, extensions: { code, ...extra } }] };
+}

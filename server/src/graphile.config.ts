@@ -1,0 +1,62 @@
+/**
+ * The PostGraphile preset: Amber with simplified inflection over app_public, requests run as
+ * the authenticator switched to visitor or anonymous by the verified identity.
+ */
+import "./preload.ts";
+import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
+import type pg from "pg";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import type { DatabaseRoles } from "../../db/src/config.ts";
+import { SessionControl, type RequestIdentity } from "./auth/session.ts";
+import { maskError } from "./errors.ts";
+import { AuthPlugin } from "./plugins/AuthPlugin.ts";
+import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
+import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
+import type { Services } from "./services.ts";
+
+/** Exactly the settings of DESIGN.md §4, transaction-local; nothing else from the token. */
+export function pgSettingsFor(identity: RequestIdentity | null | undefined, roles: DatabaseRoles, statementTimeoutMs: number) {
+  const settings: Record<string, string> = {
+    role: identity ? roles.visitor : roles.anonymous,
+    statement_timeout: String(statementTimeoutMs),
+  };
+  if (identity) {
+    const { claims } = identity;
+    settings["jwt.claims.user_id"] = claims.userId;
+    settings["jwt.claims.session_id"] = claims.sessionId;
+    if (claims.organizationId) settings["jwt.claims.org_id"] = claims.organizationId;
+    if (claims.membershipRole) settings["jwt.claims.membership_role"] = claims.membershipRole;
+  }
+  return settings;
+}
+
+export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Preset {
+  const { config, database } = services;
+  return {
+    extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
+    plugins: [AuthPlugin, HttpStatusPlugin, ...(config.production ? [NoIntrospectionPlugin] : [])],
+    pgServices: [makePgService({ pool, schemas: ["app_public"] })],
+    grafast: {
+      context(requestContext) {
+        const http = requestContext.expressv4;
+        const identity = http?.req.identity ?? null;
+        return {
+          pgSettings: pgSettingsFor(identity, database.roles, config.STATEMENT_TIMEOUT_MS),
+          session: new SessionControl(services, http?.req, http?.res),
+        };
+      },
+    },
+    grafserv: {
+      graphqlPath: "/graphql",
+      graphiql: !config.production,
+      graphiqlOnGraphQLGET: !config.production,
+      maxRequestLength: 1_000_000,
+      maskError,
+    },
+    schema: {
+      // Comments in the database become the API's documentation.
+      pgForbidSetofFunctionsToReturnNull: true,
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * GraphQL answers HTTP 200 even when execution failed; clients and proxies deserve the real
+ * status. The first error whose code has a status (errors.ts) decides it. Requests that
+ * failed validation get 400 and a code.
+ */
+import { httpStatusForCode } from "../errors.ts";
+
+interface JsonError {
+  message: string;
+  extensions?: Record<string, unknown>;
+}
+
+export const HttpStatusPlugin: GraphileConfig.Plugin = {
+  name: "HttpStatusPlugin",
+  version: "1.0.0",
+  description: "Sets the HTTP status of GraphQL responses from their errors' codes.",
+  grafserv: {
+    middleware: {
+      async processRequest(next, event) {
+        event.requestDigest.preferJSON = true;
+        const result = await next();
+        if (result?.type !== "json") return result;
+        const body = result.json as { data?: unknown; errors?: JsonError[] } | null;
+        const errors = body?.errors;
+        if (!errors?.length) return result;
+        for (const error of errors) {
+          if (!error.extensions?.code && body?.data === undefined) {
+            error.extensions = { ...error.extensions, code: "GRAPHQL_VALIDATION_FAILED" };
+          }
+        }
+        const status = errors
+          .map((error) => httpStatusForCode(error.extensions?.code as string | undefined))
+          .find((candidate) => candidate !== undefined);
+        if (status !== undefined) result.statusCode = status;
+        return result;
+      },
+    },
+  },
+};

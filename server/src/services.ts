@@ -1,0 +1,24 @@
+/**
+ * The long-lived objects the installers share, created once at start-up, and the ordered
+ * list of things to close on shutdown.
+ */
+import type { Server } from "node:http";
+import type pg from "pg";
+import type { DatabaseConfig } from "../../db/src/config.ts";
+import type { LoginThrottle } from "./auth/loginThrottle.ts";
+import type { TokenService } from "./auth/tokens.ts";
+import type { ServerConfig } from "./config.ts";
+
+export interface Services {
+  config: ServerConfig;
+  database: DatabaseConfig;
+  /** Owner role: trusted server code (session checks, throttling), the worker. */
+  ownerPool: pg.Pool;
+  /** Authenticator role: every GraphQL request, switched to visitor or anonymous. */
+  authenticatorPool: pg.Pool;
+  tokens: TokenService;
+  loginThrottle: LoginThrottle;
+  httpServer: Server;
+  /** Registers an action for shutdown; actions run in reverse order of registration. */
+  onShutdown(name: string, action: () => Promise<void> | void): void;
+}

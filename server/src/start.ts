@@ -1,0 +1,123 @@
+/**
+ * Starting and stopping the whole product: database (embedded or external), migrations,
+ * the worker, and the HTTP server. Tests start it in-process the same way.
+ */
+import "./preload.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import { openDatabase } from "../../db/src/database.ts";
+import { loadOrCreateLocalSecrets } from "../../db/src/localSecrets.ts";
+import { prepareDatabase, recordInstanceSettings } from "../../db/src/setup.ts";
+import type { DatabaseConfig } from "../../db/src/config.ts";
+import { createExpressApp, makeApp } from "./app.ts";
+import { LoginThrottle } from "./auth/loginThrottle.ts";
+import { TokenService } from "./auth/tokens.ts";
+import type { ServerConfig } from "./config.ts";
+import type { Services } from "./services.ts";
+import { startWorker } from "./worker/index.ts";
+
+export interface RunningServer {
+  url: string | null;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: ServerConfig;
+  env: NodeJS.ProcessEnv;
+  /** Use this database instead of resolving one from the environment (tests). */
+  database?: DatabaseConfig;
+  /** Serve HTTP (false: worker only). */
+  http?: boolean;
+  log?: (message: string) => void;
+}
+
+function makePool(url: string, max: number, name: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: `incidentpulse-${name}` });
+  // An idle client losing its connection must not crash the process.
+  pool.on("error", (error) => console.warn(`[${name} pool] ${error.message}`));
+  pool.on("connect", (client) => client.on("error", (error) => console.warn(`[${name} client] ${error.message}`)));
+  return pool;
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const log = options.log ?? ((message: string) => console.log(message));
+  const shutdownActions: { name: string; action: () => Promise<void> | void }[] = [];
+  const stop = async () => {
+    while (shutdownActions.length > 0) {
+      const { name, action } = shutdownActions.pop()!;
+      try {
+        await action();
+      } catch (error) {
+        console.warn(`[shutdown] ${name}: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    let database = options.database;
+    if (!database) {
+      const opened = await openDatabase({ env: options.env, dataDir: config.dataDir });
+      if (opened.cluster) shutdownActions.push({ name: "embedded postgres", action: () => opened.cluster!.stop() });
+      database = opened.config;
+      await prepareDatabase(database);
+    }
+    await recordInstanceSettings(database.ownerUrl, config.MULTI_TENANT_ENABLED);
+
+    const jwtSecret = config.JWT_SECRET ?? (await loadOrCreateLocalSecrets(config.dataDir)).jwtSecret;
+    const ownerPool = makePool(database.ownerUrl, 10, "owner");
+    shutdownActions.push({ name: "owner pool", action: () => ownerPool.end() });
+    const authenticatorPool = makePool(database.authenticatorUrl, config.DATABASE_POOL_SIZE, "api");
+    shutdownActions.push({ name: "api pool", action: () => authenticatorPool.end() });
+
+    const httpServer = createServer();
+    const services: Services = {
+      config,
+      database,
+      ownerPool,
+      authenticatorPool,
+      tokens: new TokenService(jwtSecret, config.SESSION_DAYS * 24 * 3600),
+      loginThrottle: new LoginThrottle(ownerPool, {
+        maxFailuresPerEmail: config.LOGIN_MAX_FAILURES_PER_EMAIL,
+        maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowMinutes: config.LOGIN_THROTTLE_MINUTES,
+      }),
+      httpServer,
+      onShutdown: (name, action) => shutdownActions.push({ name, action }),
+    };
+
+    if (config.WORKER_ENABLED) {
+      const worker = await startWorker(ownerPool);
+      shutdownActions.push({ name: "worker", action: () => worker.stop() });
+    }
+
+    let url: string | null = null;
+    if (options.http !== false) {
+      const app = await makeApp(createExpressApp(), services);
+      httpServer.on("request", app);
+      await new Promise<void>((resolveListen, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(config.PORT, config.HOST, () => resolveListen());
+      });
+      shutdownActions.push({
+        name: "http server",
+        action: () =>
+          new Promise<void>((resolveClose) => {
+            httpServer.close(() => resolveClose());
+            httpServer.closeAllConnections();
+          }),
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
+      url = config.PUBLIC_URL ?? `http://${host}:${port}`;
+      log(`IncidentPulse is ready at ${url}`);
+    }
+    return { url, services, stop };
+  } catch (error) {
+    console.error(error);
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * graphile-worker, in-process by default or alone (`npm run worker`). It connects as the
+ * owner; FORCE RLS still binds it, so tenant tasks set jwt.claims.org_id from their payload.
+ */
+import { readFileSync } from "node:fs";
+import { resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type pg from "pg";
+import { Logger, parseCrontab, run, type Runner, type TaskList } from "graphile-worker";
+import { sessions__purge_expired } from "./tasks/sessions__purge_expired.ts";
+
+export const taskList: TaskList = {
+  sessions__purge_expired,
+};
+
+const crontabPath = resolve(dirname(fileURLToPath(import.meta.url)), "crontab");
+
+export async function startWorker(ownerPool: pg.Pool, options: { concurrency?: number } = {}): Promise<Runner> {
+  return run({
+    pgPool: ownerPool,
+    taskList,
+    parsedCronItems: parseCrontab(readFileSync(crontabPath, "utf8")),
+    concurrency: options.concurrency ?? 4,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: new Logger(() => (level, message) => {
+      if (level === "error" || level === "warning") console.warn(`[worker] ${message}`);
+    }),
+  });
+}
