@@ -4,10 +4,12 @@
  *   npm run db -- reset     drop and recreate the database, then migrate
  *   npm run db -- watch     apply migrations/current.sql once (iterate on the schema)
  *   npm run db -- commit    commit migrations/current.sql as a new migration
+ *   npm run db -- uncommit  move the latest committed migration back to current.sql (only
+ *                           for a migration that never left your machine)
  *   npm run db -- psql      print the owner's connection string
  */
 import { resolve } from "node:path";
-import { commit, watch } from "graphile-migrate";
+import { commit, uncommit, watch } from "graphile-migrate";
 import { openDatabase } from "./database.ts";
 import { migrationSettings, prepareDatabase } from "./setup.ts";
 
@@ -30,6 +32,9 @@ try {
       await prepareDatabase(db.config);
       await commit(settings);
       await prepareDatabase(db.config, { reset: true });
+      break;
+    case "uncommit":
+      await uncommit(settings);
       break;
     case "psql":
       console.log(db.config.ownerUrl);

@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import pg from "pg";
-import { Logger as MigrateLogger, migrate, reset, type Settings } from "graphile-migrate";
+import { Logger as MigrateLogger, migrate, reset, watch, type Settings } from "graphile-migrate";
 // Not re-exported from the package root: reads .gmrc exactly as the graphile-migrate CLI does.
 import { getSettings } from "graphile-migrate/dist/commands/_common.js";
 import { runMigrations as installWorkerSchema } from "graphile-worker";
@@ -101,6 +101,8 @@ async function databaseExists(config: DatabaseConfig): Promise<boolean> {
 export interface PrepareOptions {
   /** Drop and recreate the database first (tests, `npm run db -- reset`). */
   reset?: boolean;
+  /** Also apply migrations/current.sql, the schema work in progress (tests during development). */
+  includeCurrent?: boolean;
 }
 
 /** Roles, database, committed migrations and the worker schema; returns whether the database was new. */
@@ -114,6 +116,7 @@ export async function prepareDatabase(config: DatabaseConfig, options: PrepareOp
   } else {
     await migrate(settings);
   }
+  if (options.includeCurrent) await watch(settings, true);
   await installWorkerSchema({ connectionString: config.ownerUrl, logger: quietLogger });
   return fresh;
 }

@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { startEmbeddedCluster, stopLeftoverPostmaster } from "./cluster.ts";
 import { rolesFor, withCredentials, type DatabaseConfig } from "./config.ts";
 import { PROJECT_ROOT, prepareDatabase } from "./setup.ts";
+import { ensureClientBuilt } from "../../server/src/middleware/installClient.ts";
 
 export const TEST_TEMPLATE_DATABASE = "incidentpulse_test";
 
@@ -37,6 +38,7 @@ function isAlive(pid: number): boolean {
 }
 
 const startedAt = performance.now();
+await ensureClientBuilt();
 await removeAbandonedRuns();
 const runDir = resolve(runsDir, String(process.pid));
 await mkdir(runDir, { recursive: true });
@@ -61,7 +63,7 @@ try {
     authenticatorUrl: withCredentials(at, roles.authenticator, authenticatorPassword, TEST_TEMPLATE_DATABASE),
     rootUrl: withCredentials(at, cluster.superuser, superuserPassword, "postgres"),
   };
-  await prepareDatabase(template, { reset: true });
+  await prepareDatabase(template, { reset: true, includeCurrent: true });
   console.log(`Test cluster ready on port ${cluster.port} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
 
   const child = spawn(
