@@ -519,7 +519,7 @@ $$;
  * Accepts an invitation for a user: the token must be valid, unused, unexpired and unrevoked,
  * and the user's email must be the invited one. Returns the new membership.
  */
-create function app_private.accept_invitation_for_user(user_id uuid, token text)
+create function app_private.accept_invitation_for_user(invitee_id uuid, token text)
 returns app_public.organization_memberships
 language plpgsql
 volatile
@@ -547,17 +547,17 @@ begin
     perform app_hidden.raise_error('IPI02', 'This invitation has expired.');
   end if;
 
-  select u.email into v_email from app_public.users u where u.id = accept_invitation_for_user.user_id;
+  select u.email into v_email from app_public.users u where u.id = invitee_id;
   if v_email is distinct from v_invitation.email then
     perform app_hidden.raise_error('IPI05', 'This invitation was sent to another email address.');
   end if;
 
   update app_public.organization_invitations
-  set accepted_at = now(), accepted_by = accept_invitation_for_user.user_id
+  set accepted_at = now(), accepted_by = invitee_id
   where organization_id = v_invitation.organization_id and id = v_invitation.id;
 
   insert into app_public.organization_memberships (organization_id, user_id, role)
-  values (v_invitation.organization_id, accept_invitation_for_user.user_id, v_invitation.role)
+  values (v_invitation.organization_id, invitee_id, v_invitation.role)
   on conflict (organization_id, user_id) do nothing
   returning * into v_membership;
   if v_membership.id is null then

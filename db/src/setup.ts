@@ -49,7 +49,10 @@ export async function ensureRoles(config: DatabaseConfig): Promise<void> {
     await client.query("select pg_advisory_lock(hashtext('incidentpulse:roles'))");
     try {
       await client.query(
-        ensure(owner, `login nosuperuser nocreaterole nobypassrls password ${quoteLiteral(passwordOf(config.ownerUrl))}`) +
+        ensure(
+          owner,
+          `login nosuperuser nocreaterole nobypassrls password ${quoteLiteral(passwordOf(config.ownerUrl))}`,
+        ) +
           ensure(
             authenticator,
             `login noinherit nosuperuser nocreatedb nocreaterole nobypassrls password ${quoteLiteral(passwordOf(config.authenticatorUrl))}`,
@@ -120,8 +123,6 @@ export async function prepareDatabase(config: DatabaseConfig, options: PrepareOp
   await installWorkerSchema({ connectionString: config.ownerUrl, logger: quietLogger });
   return fresh;
 }
-
-
 
 /** Tells the database which mode the server runs in (DESIGN.md §7). */
 export async function recordInstanceSettings(ownerUrl: string, multiTenant: boolean): Promise<void> {

@@ -3,7 +3,15 @@
  */
 import jwt from "jsonwebtoken";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { graphql, login, PASSWORD, register, startTestServer, TEST_JWT_SECRET, type TestServer } from "./helpers/testServer.ts";
+import {
+  graphql,
+  login,
+  PASSWORD,
+  register,
+  startTestServer,
+  TEST_JWT_SECRET,
+  type TestServer,
+} from "./helpers/testServer.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -34,23 +42,37 @@ describe("single-tenant registration", () => {
     expect(me.data?.currentOrganization.slug).toBe("default");
     // A connection field: returns null on Node 20 without the Promise.withResolvers polyfill.
     expect(me.data?.currentOrganization.organizationMemberships.totalCount).toBeGreaterThanOrEqual(2);
-    expect(me.data?.currentOrganization.organizationMemberships.nodes.map((n: { user: { name: string } }) => n.user.name)).toEqual(
-      expect.arrayContaining(["First", "Second"]),
-    );
+    expect(
+      me.data?.currentOrganization.organizationMemberships.nodes.map((n: { user: { name: string } }) => n.user.name),
+    ).toEqual(expect.arrayContaining(["First", "Second"]));
   });
 
   it("refuses creating and switching organizations", async () => {
     const user = await register(server.url, "Solo");
     const created = await graphql(
       server.url,
-      `mutation { createOrganization(input: { name: "Other", slug: "other" }) { organization { rowId } } }`,
+      `
+        mutation {
+          createOrganization(input: { name: "Other", slug: "other" }) {
+            organization {
+              rowId
+            }
+          }
+        }
+      `,
       {},
       { token: user.token },
     );
     expect([created.status, created.code]).toEqual([403, "MULTI_TENANT_DISABLED"]);
     const switched = await graphql(
       server.url,
-      `mutation S($id: UUID!) { switchOrganization(input: { organizationId: $id }) { token } }`,
+      `
+        mutation S($id: UUID!) {
+          switchOrganization(input: { organizationId: $id }) {
+            token
+          }
+        }
+      `,
       { id: user.organizationId },
       { token: user.token },
     );
@@ -61,7 +83,13 @@ describe("single-tenant registration", () => {
     const user = await register(server.url, "Taken");
     const again = await graphql(
       server.url,
-      `mutation R($input: RegisterInput!) { register(input: $input) { token } }`,
+      `
+        mutation R($input: RegisterInput!) {
+          register(input: $input) {
+            token
+          }
+        }
+      `,
       { input: { email: user.email.toUpperCase(), name: "Again", password: PASSWORD } },
     );
     expect([again.status, again.code]).toEqual([409, "EMAIL_TAKEN"]);
@@ -70,13 +98,25 @@ describe("single-tenant registration", () => {
   it("refuses weak passwords and malformed emails without creating anything", async () => {
     const weak = await graphql(
       server.url,
-      `mutation R($input: RegisterInput!) { register(input: $input) { token } }`,
+      `
+        mutation R($input: RegisterInput!) {
+          register(input: $input) {
+            token
+          }
+        }
+      `,
       { input: { email: "weak@example.com", name: "Weak", password: "short" } },
     );
     expect([weak.status, weak.code]).toEqual([422, "WEAK_PASSWORD"]);
     const malformed = await graphql(
       server.url,
-      `mutation R($input: RegisterInput!) { register(input: $input) { token } }`,
+      `
+        mutation R($input: RegisterInput!) {
+          register(input: $input) {
+            token
+          }
+        }
+      `,
       { input: { email: "not-an-email", name: "Bad", password: PASSWORD } },
     );
     expect([malformed.status, malformed.code]).toEqual([422, "VALIDATION_FAILED"]);
@@ -153,14 +193,18 @@ describe("tokens", () => {
 
   it("rejects expired tokens", async () => {
     const { iat: _iat, exp: _exp, ...claims } = claimsOf(user.token);
-    const expired = jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, { algorithm: "HS256" });
+    const expired = jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, {
+      algorithm: "HS256",
+    });
     await expectRejected(expired, "expired");
   });
 
   it("rejects tampered, unsigned and foreign-audience tokens", async () => {
     const [header, payload] = user.token.split(".");
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
-    const forgedPayload = Buffer.from(JSON.stringify({ ...claims, org: "00000000-0000-0000-0000-000000000001" })).toString("base64url");
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...claims, org: "00000000-0000-0000-0000-000000000001" }),
+    ).toString("base64url");
     await expectRejected(`${header}.${forgedPayload}.${user.token.split(".")[2]}`, "invalid");
 
     const none = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
@@ -171,14 +215,25 @@ describe("tokens", () => {
     await expectRejected(otherSecret, "invalid");
     const wrongAudience = jwt.sign({ ...rest, aud: "someone-else" }, TEST_JWT_SECRET, { algorithm: "HS256" });
     await expectRejected(wrongAudience, "invalid");
-    const noExpiry = jwt.sign({ sub: rest.sub, sid: rest.sid, aud: rest.aud, iss: rest.iss }, TEST_JWT_SECRET, { algorithm: "HS256" });
+    const noExpiry = jwt.sign({ sub: rest.sub, sid: rest.sid, aud: rest.aud, iss: rest.iss }, TEST_JWT_SECRET, {
+      algorithm: "HS256",
+    });
     await expectRejected(noExpiry, "invalid");
   });
 
   it("stops accepting a token once its session logs out", async () => {
     const session = await login(server.url, user.email);
     const token = session.data!.login.token as string;
-    const out = await graphql(server.url, `mutation { logout }`, {}, { token });
+    const out = await graphql(
+      server.url,
+      `
+        mutation {
+          logout
+        }
+      `,
+      {},
+      { token },
+    );
     expect(out.data?.logout).toBe(true);
     await expectRejected(token, "revoked");
     expect((await graphql(server.url, ME, {}, { token: user.token })).status).toBe(200);
@@ -189,7 +244,13 @@ describe("tokens", () => {
     const second = (await login(server.url, other.email)).data!.login.token as string;
     const changed = await graphql(
       server.url,
-      `mutation C($old: String!, $new: String!) { changePassword(input: { oldPassword: $old, newPassword: $new }) { changed } }`,
+      `
+        mutation C($old: String!, $new: String!) {
+          changePassword(input: { oldPassword: $old, newPassword: $new }) {
+            changed
+          }
+        }
+      `,
       { old: PASSWORD, new: "a brand new passphrase" },
       { token: other.token },
     );
@@ -235,7 +296,16 @@ describe("browser sessions", () => {
     const withHeader = await graphql(server.url, ME, {}, { cookie, headers: { "x-csrf-token": csrf } });
     expect(withHeader.data?.currentUser.email).toBe(user.email);
 
-    const logout = await graphql(server.url, `mutation { logout }`, {}, { cookie, headers: { "x-csrf-token": csrf } });
+    const logout = await graphql(
+      server.url,
+      `
+        mutation {
+          logout
+        }
+      `,
+      {},
+      { cookie, headers: { "x-csrf-token": csrf } },
+    );
     expect(logout.headers.getSetCookie().some((c) => c.startsWith("ip_session=;"))).toBe(true);
     const after = await graphql(server.url, ME, {}, { cookie, headers: { "x-csrf-token": csrf } });
     expect([after.status, after.code]).toEqual([401, "INVALID_TOKEN"]);

@@ -62,7 +62,9 @@ const SERVER_CODES: Record<string, number> = {
   CSRF_TOKEN_INVALID: 403,
   TOO_MANY_ATTEMPTS: 429,
   GRAPHQL_VALIDATION_FAILED: 400,
+  BAD_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,
+  NOT_FOUND: 404,
   INTERNAL_SERVER_ERROR: 500,
 };
 
@@ -114,13 +116,28 @@ export function setUnexpectedErrorLogger(logger: ErrorLogger): void {
   logUnexpected = logger;
 }
 
+/** @dataplan/pg's message when a generated delete (or update) matched no visible row. */
+const NOTHING_MATCHED = /^No values were (deleted|updated) in collection/;
+
 /** grafserv's maskError: the GraphQL face of the table above. */
 export function maskError(error: GraphQLError): GraphQLError {
   const original = error.originalError;
   if (!original || original instanceof GraphQLError) return error;
-  const keep = { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: original };
+  const keep = {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: original,
+  };
   if (original instanceof SafeError) {
     return new GraphQLError(original.message, { ...keep, extensions: { ...original.extensions } });
+  }
+  if (NOTHING_MATCHED.test(original.message)) {
+    return new GraphQLError("No record you can change matches this id.", {
+      ...keep,
+      extensions: { code: "NOT_FOUND" },
+    });
   }
   const kind = kindOfDatabaseError(original);
   if (kind) {

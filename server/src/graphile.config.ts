@@ -16,7 +16,11 @@ import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
 import type { Services } from "./services.ts";
 
 /** Exactly the settings of DESIGN.md §4, transaction-local; nothing else from the token. */
-export function pgSettingsFor(identity: RequestIdentity | null | undefined, roles: DatabaseRoles, statementTimeoutMs: number) {
+export function pgSettingsFor(
+  identity: RequestIdentity | null | undefined,
+  roles: DatabaseRoles,
+  statementTimeoutMs: number,
+) {
   const settings: Record<string, string> = {
     role: identity ? roles.visitor : roles.anonymous,
     statement_timeout: String(statementTimeoutMs),

@@ -17,7 +17,7 @@ const server = await startServer({
   env: process.env,
   http: !workerOnly,
 }).catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof Error && !process.env.DEBUG ? `Could not start: ${error.message}` : error);
   process.exit(1);
 });
 console.log(`${workerOnly ? "Worker running" : "Started"} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
@@ -32,7 +32,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       .stop()
       .then(() => process.exit(0))
       .catch((error: unknown) => {
-        console.error(error);
+        console.error(error instanceof Error && !process.env.DEBUG ? `Could not start: ${error.message}` : error);
         process.exit(1);
       });
   });

@@ -116,7 +116,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
     return { url, services, stop };
   } catch (error) {
-    console.error(error);
     await stop();
     throw error;
   }

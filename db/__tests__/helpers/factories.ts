@@ -55,3 +55,33 @@ export async function createOrganizationWithMembers(client: Client, name: string
 export async function setMultiTenant(client: Client, enabled: boolean): Promise<void> {
   await client.query("update app_private.instance_settings set multi_tenant_enabled = $1", [enabled]);
 }
+
+/** A pending invitation with its clear token, stored the way invite_member stores it (hash only). */
+export async function createInvitation(
+  client: Client,
+  organizationId: string,
+  email: string,
+  role: Role = "viewer",
+): Promise<{ id: string; token: string }> {
+  const token = randomBytes(32).toString("hex");
+  const { rows } = await client.query<{ id: string }>(
+    "insert into app_public.organization_invitations (organization_id, email, role) values ($1, $2, $3) returning id",
+    [organizationId, email, role],
+  );
+  const id = rows[0]!.id;
+  await client.query(
+    "insert into app_private.invitation_tokens (token_hash, organization_id, invitation_id) values (public.digest($1, 'sha256'), $2, $3)",
+    [token, organizationId, id],
+  );
+  return { id, token };
+}
+
+/** Gives a fixture user a password (bcrypt at the minimum cost: fast, and crypt() checks any cost). */
+export async function setPassword(client: Client, userId: string, password: string): Promise<void> {
+  await client.query(
+    `insert into app_private.user_credentials (user_id, password_hash)
+     values ($1, public.crypt($2, public.gen_salt('bf', 4)))
+     on conflict (user_id) do update set password_hash = excluded.password_hash`,
+    [userId, password],
+  );
+}

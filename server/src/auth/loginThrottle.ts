@@ -27,7 +27,11 @@ export class LoginThrottle {
       clearExpiredByTimeout: false,
       duration: options.windowMinutes * 60,
     };
-    this.byEmail = new RateLimiterPostgres({ ...common, keyPrefix: "login-email", points: options.maxFailuresPerEmail });
+    this.byEmail = new RateLimiterPostgres({
+      ...common,
+      keyPrefix: "login-email",
+      points: options.maxFailuresPerEmail,
+    });
     this.byAddress = new RateLimiterPostgres({
       ...common,
       keyPrefix: "login-address",

@@ -19,7 +19,6 @@ export interface RequestIdentity {
 }
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Set by the authentication middleware: null for anonymous requests. */

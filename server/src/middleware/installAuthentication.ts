@@ -15,7 +15,13 @@ const BEARER = /^Bearer\s+([A-Za-z0-9\-_.]+)\s*$/i;
 export function authenticationMiddleware(services: Services) {
   const { tokens, ownerPool } = services;
 
-  const refuse = (res: Response, identitySource: "bearer" | "cookie", code: string, message: string, reason: string) => {
+  const refuse = (
+    res: Response,
+    identitySource: "bearer" | "cookie",
+    code: string,
+    message: string,
+    reason: string,
+  ) => {
     if (identitySource === "cookie") clearSessionCookies(res);
     const status = code === "CSRF_TOKEN_INVALID" ? 403 : 401;
     if (status === 401) res.setHeader("WWW-Authenticate", `Bearer error="invalid_token"`);
@@ -30,7 +36,8 @@ export function authenticationMiddleware(services: Services) {
     if (header !== undefined) {
       source = "bearer";
       token = BEARER.exec(header)?.[1];
-      if (!token) return refuse(res, source, "INVALID_TOKEN", "The Authorization header must be 'Bearer <token>'.", "malformed");
+      if (!token)
+        return refuse(res, source, "INVALID_TOKEN", "The Authorization header must be 'Bearer <token>'.", "malformed");
     } else if (cookieToken) {
       source = "cookie";
       token = cookieToken;
@@ -44,7 +51,8 @@ export function authenticationMiddleware(services: Services) {
       identity = { claims: tokens.verify(token), source };
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) return next(error);
-      const message = error.reason === "expired" ? "Your session token has expired." : "The session token is not valid.";
+      const message =
+        error.reason === "expired" ? "Your session token has expired." : "The session token is not valid.";
       return refuse(res, source, "INVALID_TOKEN", message, error.reason);
     }
 
@@ -53,14 +61,21 @@ export function authenticationMiddleware(services: Services) {
         "select app_private.session_is_active($1, $2) as active",
         [identity.claims.sessionId, identity.claims.userId],
       );
-      if (!rows[0]?.active) return refuse(res, source, "INVALID_TOKEN", "This session has ended. Sign in again.", "revoked");
+      if (!rows[0]?.active)
+        return refuse(res, source, "INVALID_TOKEN", "This session has ended. Sign in again.", "revoked");
     } catch (error) {
       return next(error);
     }
 
     if (source === "cookie" && !SAFE_METHODS.has(req.method)) {
       if (!tokens.csrfTokenMatches(identity.claims.sessionId, req.get(CSRF_HEADER))) {
-        return refuse(res, source, "CSRF_TOKEN_INVALID", `Send the ${CSRF_HEADER} header with cookie sessions.`, "csrf");
+        return refuse(
+          res,
+          source,
+          "CSRF_TOKEN_INVALID",
+          `Send the ${CSRF_HEADER} header with cookie sessions.`,
+          "csrf",
+        );
       }
     }
 

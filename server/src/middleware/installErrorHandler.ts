@@ -12,14 +12,19 @@ export function installErrorHandler(app: Express): void {
     res.status(404).json(errorBody("NOT_FOUND", `Nothing at ${req.method} ${req.path}.`));
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
+    const status =
+      (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
     if (res.headersSent) return;
     if (status && status >= 400 && status < 500) {
-      res.status(status).json(errorBody(status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", "The request could not be read."));
+      res
+        .status(status)
+        .json(errorBody(status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", "The request could not be read."));
       return;
     }
     const errorId = randomUUID();
     console.error(`[error ${errorId}]`, error);
-    res.status(500).json(errorBody("INTERNAL_SERVER_ERROR", `An unexpected error occurred (id ${errorId}).`, { errorId }));
+    res
+      .status(500)
+      .json(errorBody("INTERNAL_SERVER_ERROR", `An unexpected error occurred (id ${errorId}).`, { errorId }));
   });
 }

@@ -9,7 +9,13 @@ export function installSecurityHeaders(app: Express, services: Services): void {
     helmet({
       // The dashboard's scripts are same-origin bundles; GraphiQL (development only) needs inline code.
       contentSecurityPolicy: services.config.production
-        ? { directives: { "default-src": ["'self'"], "img-src": ["'self'", "data:"], "style-src": ["'self'", "'unsafe-inline'"] } }
+        ? {
+            directives: {
+              "default-src": ["'self'"],
+              "img-src": ["'self'", "data:"],
+              "style-src": ["'self'", "'unsafe-inline'"],
+            },
+          }
         : false,
       crossOriginEmbedderPolicy: false,
     }),

@@ -12,7 +12,6 @@ import type { MembershipRole, TokenClaims } from "../auth/tokens.ts";
 import { codedError } from "../errors.ts";
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Grafast {
     interface Context {
       session: SessionControl;
@@ -201,7 +200,10 @@ export const AuthPlugin = extendSchema((build) => {
       InviteMemberPayload: {
         plans: {
           invitation($issued: Step) {
-            return invitations.get({ organization_id: get($issued, "organization_id"), id: get($issued, "invitation_id") });
+            return invitations.get({
+              organization_id: get($issued, "organization_id"),
+              id: get($issued, "invitation_id"),
+            });
           },
         },
       },

@@ -10,6 +10,14 @@ interface JsonError {
   extensions?: Record<string, unknown>;
 }
 
+/** Errors before execution: grafserv's own (unreadable or oversized bodies) carry a status. */
+function codeForRequestError(error: JsonError): string {
+  const status = error.extensions?.statusCode;
+  if (status === 413) return "PAYLOAD_TOO_LARGE";
+  if (typeof status === "number") return "BAD_REQUEST";
+  return "GRAPHQL_VALIDATION_FAILED";
+}
+
 export const HttpStatusPlugin: GraphileConfig.Plugin = {
   name: "HttpStatusPlugin",
   version: "1.0.0",
@@ -25,7 +33,7 @@ export const HttpStatusPlugin: GraphileConfig.Plugin = {
         if (!errors?.length) return result;
         for (const error of errors) {
           if (!error.extensions?.code && body?.data === undefined) {
-            error.extensions = { ...error.extensions, code: "GRAPHQL_VALIDATION_FAILED" };
+            error.extensions = { ...error.extensions, code: codeForRequestError(error) };
           }
         }
         const status = errors
