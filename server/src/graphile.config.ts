@@ -13,6 +13,7 @@ import { maskError } from "./errors.ts";
 import { AuthPlugin } from "./plugins/AuthPlugin.ts";
 import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
 import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
+import { TenantKeyPlugin } from "./plugins/TenantKeyPlugin.ts";
 import type { Services } from "./services.ts";
 
 /** Exactly the settings of DESIGN.md §4, transaction-local; nothing else from the token. */
@@ -39,7 +40,7 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
   const { config, database } = services;
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
-    plugins: [AuthPlugin, HttpStatusPlugin, ...(config.production ? [NoIntrospectionPlugin] : [])],
+    plugins: [TenantKeyPlugin, AuthPlugin, HttpStatusPlugin, ...(config.production ? [NoIntrospectionPlugin] : [])],
     pgServices: [makePgService({ pool, schemas: ["app_public"] })],
     grafast: {
       context(requestContext) {

@@ -185,9 +185,8 @@ export const AuthPlugin = extendSchema((build) => {
           inviteMember(_$root, { $input }) {
             const $issued = sideEffectWithPgClientTransaction(executor, $input as Step, async (client, input) => {
               const { email, role } = input as { email: string; role: string | null };
-              const { rows } = await client.query<{ invitation_id: string; token: string; organization_id: string }>({
-                text: `select i.invitation_id, i.token, app_hidden.current_org_id() as organization_id
-                       from app_hidden.invite_member($1, $2::app_public.membership_role) i`,
+              const { rows } = await client.query<{ invitation_id: string; token: string }>({
+                text: "select i.invitation_id, i.token from app_hidden.invite_member($1, $2::app_public.membership_role) i",
                 values: [email, role ?? "viewer"],
               });
               return rows[0]!;
@@ -200,10 +199,7 @@ export const AuthPlugin = extendSchema((build) => {
       InviteMemberPayload: {
         plans: {
           invitation($issued: Step) {
-            return invitations.get({
-              organization_id: get($issued, "organization_id"),
-              id: get($issued, "invitation_id"),
-            });
+            return invitations.get({ id: get($issued, "invitation_id") });
           },
         },
       },

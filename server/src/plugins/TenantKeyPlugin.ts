@@ -1,0 +1,42 @@
+/**
+ * Tenant tables are keyed `(organization_id, id)` in the database (DESIGN.md §6), which makes
+ * cross-tenant references impossible. In the API the tenant column is noise: every request
+ * acts in one organization and row-level security shows only its rows, so the rest of the
+ * key identifies a row among those the caller can see. This plugin drops the leading
+ * `organization_id` from such keys (giving `incident(rowId)`, `updateIncident({rowId})`,
+ * short node ids) and keeps the column out of inputs, conditions and ordering.
+ */
+const TENANT_COLUMN = "organization_id";
+
+interface GatherUnique {
+  attributes: string[];
+}
+
+interface GatherAttribute {
+  extensions?: { tags?: Record<string, unknown> };
+}
+
+export const TenantKeyPlugin: GraphileConfig.Plugin = {
+  name: "TenantKeyPlugin",
+  version: "1.0.0",
+  description: "Hides organization_id from the keys, inputs, filters and ordering of tenant tables.",
+  gather: {
+    hooks: {
+      pgTables_unique(_info, event) {
+        const unique = event.unique as GatherUnique;
+        if (unique.attributes.length > 1 && unique.attributes[0] === TENANT_COLUMN) {
+          unique.attributes = unique.attributes.slice(1);
+        }
+      },
+      pgCodecs_attribute(_info, event) {
+        if (event.pgAttribute.attname !== TENANT_COLUMN || !event.pgClass.relrowsecurity) return;
+        const attribute = event.attribute as GatherAttribute;
+        const tags = (attribute.extensions ??= {}).tags ?? {};
+        const existing = tags.behavior;
+        const behaviors = Array.isArray(existing) ? existing : existing ? [existing] : [];
+        tags.behavior = [...behaviors, "-insert", "-update", "-filterBy", "-orderBy"];
+        attribute.extensions.tags = tags;
+      },
+    },
+  },
+};
