@@ -6,11 +6,13 @@
  *   npm run db -- commit    commit migrations/current.sql as a new migration
  *   npm run db -- uncommit  move the latest committed migration back to current.sql (only
  *                           for a migration that never left your machine)
+ *   npm run db -- dump      migrate, then write db/schema.sql (schema-only dump for review)
  *   npm run db -- psql      print the owner's connection string
  */
 import { resolve } from "node:path";
 import { commit, uncommit, watch } from "graphile-migrate";
 import { openDatabase } from "./database.ts";
+import { writeSchemaDump } from "./schemaDump.ts";
 import { migrationSettings, prepareDatabase } from "./setup.ts";
 
 const command = process.argv[2] ?? "migrate";
@@ -32,6 +34,12 @@ try {
       await prepareDatabase(db.config);
       await commit(settings);
       await prepareDatabase(db.config, { reset: true });
+      // The reset database holds exactly the committed migrations: the dump to review with them.
+      console.log(`Wrote ${await writeSchemaDump(db.config)}`);
+      break;
+    case "dump":
+      await prepareDatabase(db.config);
+      console.log(`Wrote ${await writeSchemaDump(db.config)}`);
       break;
     case "uncommit":
       await uncommit(settings);

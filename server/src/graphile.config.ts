@@ -55,6 +55,8 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
     grafserv: {
       graphqlPath: "/graphql",
       graphiql: !config.production,
+      // grafserv's default is "/", which would hide the web client in development.
+      graphiqlPath: "/graphiql",
       graphiqlOnGraphQLGET: !config.production,
       maxRequestLength: 1_000_000,
       maskError,

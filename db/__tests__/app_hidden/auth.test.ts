@@ -114,7 +114,9 @@ describe("app_hidden.register", () => {
         expect(first).toMatchObject({ organization_id: defaultOrg!.id, role: "owner" });
         expect(second).toMatchObject({ organization_id: defaultOrg!.id, role: "viewer" });
         expect(first.session_id).not.toBeNull();
-        expect(await membershipsOf(client, first.user_id!)).toEqual([{ organization_id: defaultOrg!.id, role: "owner" }]);
+        expect(await membershipsOf(client, first.user_id!)).toEqual([
+          { organization_id: defaultOrg!.id, role: "owner" },
+        ]);
         expect(await membershipsOf(client, second.user_id!)).toEqual([
           { organization_id: defaultOrg!.id, role: "viewer" },
         ]);
@@ -133,7 +135,9 @@ describe("app_hidden.register", () => {
         const claims = await register(client, "invited@example.com", token);
         // Assertions
         expect(claims).toMatchObject({ organization_id: defaultOrgId, role: "admin" });
-        expect(await membershipsOf(client, claims.user_id!)).toEqual([{ organization_id: defaultOrgId, role: "admin" }]);
+        expect(await membershipsOf(client, claims.user_id!)).toEqual([
+          { organization_id: defaultOrgId, role: "admin" },
+        ]);
       }),
     );
 

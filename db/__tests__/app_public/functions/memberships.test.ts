@@ -444,17 +444,73 @@ describe("an organization always keeps an owner", () => {
     }),
   );
 
-  it(
-    "an organization with a single owner and no one else can still be deleted",
-    () =>
-      withRootDb(db.rootPool, async (client) => {
-        const solo = await createOrganization(client, "Solo");
-        const owner = await createUser(client, "Solo owner");
-        await addMember(client, solo.id, owner.id, "owner");
-        await becomeUser(client, db.config, owner.id, solo.id);
-        const deleted = await attempt(client, "delete from app_public.organizations where id = $1", [solo.id]);
-        expect(deleted).toMatchObject({ error: null, rowCount: 1 });
-        expect(await membershipCount(client, solo.id)).toBe(0);
-      }),
-  );
+  it("an organization with a single owner and no one else can still be deleted", () =>
+    withRootDb(db.rootPool, async (client) => {
+      const solo = await createOrganization(client, "Solo");
+      const owner = await createUser(client, "Solo owner");
+      await addMember(client, solo.id, owner.id, "owner");
+      await becomeUser(client, db.config, owner.id, solo.id);
+      const deleted = await attempt(client, "delete from app_public.organizations where id = $1", [solo.id]);
+      expect(deleted).toMatchObject({ error: null, rowCount: 1 });
+      expect(await membershipCount(client, solo.id)).toBe(0);
+    }));
+});
+
+describe("an organization always keeps an owner, across concurrent transactions", () => {
+  // The one test here that commits: two transactions cannot share uncommitted fixtures. It
+  // uses this file's own database and deletes what it created.
+  it("two owners demoting each other at once: the second waits for the first, then fails (IPC01)", async () => {
+    // Setup (committed): an organization with two owners.
+    const setup = await db.rootPool.connect();
+    const first = await db.rootPool.connect();
+    const second = await db.rootPool.connect();
+    let organizationId: string | undefined;
+    const userIds: string[] = [];
+    try {
+      const organization = await createOrganization(setup, "Race");
+      organizationId = organization.id;
+      const one = await createUser(setup, "Owner one");
+      const two = await createUser(setup, "Owner two");
+      userIds.push(one.id, two.id);
+      await addMember(setup, organization.id, one.id, "owner");
+      await addMember(setup, organization.id, two.id, "owner");
+
+      // Action: owner one demotes owner two and holds the organization's lock...
+      await first.query("begin");
+      await becomeUser(first, db.config, one.id, organization.id);
+      await first.query(CHANGE_ROLE, [two.id, "admin"]);
+      // ...while owner two, who still sees themselves as owner, demotes owner one.
+      await second.query("begin");
+      await becomeUser(second, db.config, two.id, organization.id);
+      let settled = false;
+      const racing = second.query(CHANGE_ROLE, [one.id, "admin"]).then(
+        () => {
+          settled = true;
+          return null;
+        },
+        (error: { code?: string }) => {
+          settled = true;
+          return error.code ?? "unknown";
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const waitedForTheLock = !settled;
+      await first.query("commit");
+      const outcome = await racing;
+      await second.query("rollback");
+
+      // Assertions
+      expect(waitedForTheLock).toBe(true);
+      expect(outcome).toBe("IPC01");
+      expect(await roleOf(setup, organization.id, one.id)).toBe("owner");
+      expect(await roleOf(setup, organization.id, two.id)).toBe("admin");
+    } finally {
+      await first.query("rollback").catch(() => undefined);
+      await second.query("rollback").catch(() => undefined);
+      await setup.query("reset role");
+      if (organizationId) await setup.query("delete from app_public.organizations where id = $1", [organizationId]);
+      await setup.query("delete from app_public.users where id = any($1::uuid[])", [userIds]);
+      for (const client of [setup, first, second]) client.release();
+    }
+  });
 });

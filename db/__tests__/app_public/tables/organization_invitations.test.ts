@@ -66,7 +66,9 @@ async function isRevoked(client: Client, invitationId: string): Promise<boolean>
 
 async function invitationCount(client: Client): Promise<number> {
   await becomeRoot(client);
-  const { rows } = await client.query<{ n: number }>("select count(*)::int as n from app_public.organization_invitations");
+  const { rows } = await client.query<{ n: number }>(
+    "select count(*)::int as n from app_public.organization_invitations",
+  );
   return rows[0]!.n;
 }
 
