@@ -45,7 +45,28 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
-/** Stops a postgres left behind by a killed run, so the data directory can be reused. */
+/**
+ * The Node.js process that started a postgres, if it is still running (Linux /proc). An
+ * orphaned postgres is re-parented to init or a subreaper, which is not a node process.
+ */
+async function runningNodeParentOf(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name: state, ppid, …
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (!Number.isInteger(ppid) || ppid <= 1 || ppid === process.pid) return null;
+    const command = (await readFile(`/proc/${ppid}/comm`, "utf8")).trim();
+    return command === "node" ? ppid : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stops a postgres left behind by a killed run, so the data directory can be reused. A
+ * postgres whose parent is still alive belongs to a running IncidentPulse (another
+ * `npm start`): refuse rather than pull the database from under it.
+ */
 export async function stopLeftoverPostmaster(dataDir: string): Promise<void> {
   const pidFile = resolve(dataDir, "postmaster.pid");
   if (!existsSync(pidFile)) return;
@@ -53,6 +74,12 @@ export async function stopLeftoverPostmaster(dataDir: string): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) {
     await rm(pidFile, { force: true });
     return;
+  }
+  const parent = await runningNodeParentOf(pid);
+  if (parent !== null) {
+    throw new Error(
+      `The database in ${dataDir} is in use by process ${parent} (another npm start?). Stop it first.`,
+    );
   }
   // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions and exit cleanly.
   process.kill(pid, "SIGINT");

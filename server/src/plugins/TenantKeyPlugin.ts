@@ -4,12 +4,18 @@
  * acts in one organization and row-level security shows only its rows, so the rest of the
  * key identifies a row among those the caller can see. This plugin drops the leading
  * `organization_id` from such keys (giving `incident(rowId)`, `updateIncident({rowId})`,
- * short node ids) and keeps the column out of inputs, conditions and ordering.
+ * short node ids), names relations after their other key columns (`incidentUpdate.incident`,
+ * `incident.incidentUpdates` rather than `…ByOrganizationIdAndIncidentId`), and keeps the
+ * column out of inputs, conditions and ordering.
  */
 const TENANT_COLUMN = "organization_id";
 
 interface GatherUnique {
   attributes: string[];
+}
+
+interface DetailedKey {
+  attributeName: string;
 }
 
 interface GatherAttribute {
@@ -20,6 +26,16 @@ export const TenantKeyPlugin: GraphileConfig.Plugin = {
   name: "TenantKeyPlugin",
   version: "1.0.0",
   description: "Hides organization_id from the keys, inputs, filters and ordering of tenant tables.",
+  inflection: {
+    replace: {
+      // @graphile/simplify-inflection derives relation names from the foreign-key columns.
+      _getBaseNameFromKeys(previous, _options, detailedKeys: DetailedKey[]) {
+        const withoutTenant = detailedKeys.filter((key) => key.attributeName !== TENANT_COLUMN);
+        const keys = withoutTenant.length > 0 ? withoutTenant : detailedKeys;
+        return previous!(keys as never);
+      },
+    },
+  },
   gather: {
     hooks: {
       pgTables_unique(_info, event) {
