@@ -339,7 +339,7 @@ begin
 
   select exists (
     select 1 from app_public.maintenance_services ms
-    join app_public.maintenance_windows w on w.organization_id = ms.organization_id and w.id = ms.maintenance_id
+    join app_public.maintenance_windows w on w.organization_id = ms.organization_id and w.id = ms.maintenance_window_id
     where ms.organization_id = refresh_service_status.organization_id
       and ms.service_id = refresh_service_status.service_id
       and w.status = 'in_progress'
@@ -679,22 +679,22 @@ comment on column app_public.maintenance_windows.status is 'Moved by the worker 
 
 create table app_public.maintenance_services (
   organization_id uuid not null default app_hidden.current_org_id(),
-  maintenance_id uuid not null,
+  maintenance_window_id uuid not null,
   service_id uuid not null,
   created_at timestamptz not null default now(),
-  primary key (organization_id, maintenance_id, service_id),
-  foreign key (organization_id, maintenance_id)
+  primary key (organization_id, maintenance_window_id, service_id),
+  foreign key (organization_id, maintenance_window_id)
     references app_public.maintenance_windows (organization_id, id) on delete cascade,
   foreign key (organization_id, service_id) references app_public.services (organization_id, id) on delete cascade
 );
 create index on app_public.maintenance_services (organization_id, service_id);
 select app_private.create_tenant_policies('app_public.maintenance_services', 'editor', null, 'editor');
 grant select, delete on app_public.maintenance_services to :DATABASE_VISITOR;
-grant insert (maintenance_id, service_id) on app_public.maintenance_services to :DATABASE_VISITOR;
+grant insert (maintenance_window_id, service_id) on app_public.maintenance_services to :DATABASE_VISITOR;
 comment on table app_public.maintenance_services is 'The services a maintenance window affects.';
 
 /* Moves a window to the state it should have now; the worker calls it at start and end. */
-create function app_private.advance_maintenance_window(organization_id uuid, maintenance_id uuid)
+create function app_private.advance_maintenance_window(organization_id uuid, maintenance_window_id uuid)
 returns app_public.maintenance_windows
 language plpgsql
 volatile
@@ -705,7 +705,8 @@ declare
   v_window app_public.maintenance_windows;
 begin
   select * into v_window from app_public.maintenance_windows w
-  where w.organization_id = advance_maintenance_window.organization_id and w.id = maintenance_id
+  where w.organization_id = advance_maintenance_window.organization_id
+    and w.id = advance_maintenance_window.maintenance_window_id
   for update;
   if v_window.id is null or v_window.status in ('completed', 'canceled') then
     return v_window;
@@ -764,7 +765,7 @@ begin
   if new.status is distinct from old.status then
     for v_service in
       select ms.service_id from app_public.maintenance_services ms
-      where ms.organization_id = new.organization_id and ms.maintenance_id = new.id
+      where ms.organization_id = new.organization_id and ms.maintenance_window_id = new.id
     loop
       perform app_private.refresh_service_status(new.organization_id, v_service);
     end loop;
@@ -791,7 +792,7 @@ $$;
 create trigger _300_refresh_services after insert or delete on app_public.maintenance_services
   for each row execute function app_private.tg_maintenance_services__refresh();
 
-create function app_public.cancel_maintenance(maintenance_id uuid) returns app_public.maintenance_windows
+create function app_public.cancel_maintenance(maintenance_window_id uuid) returns app_public.maintenance_windows
 language plpgsql
 volatile
 security definer
@@ -803,7 +804,7 @@ declare
 begin
   perform app_hidden.assert_org_role('editor', 'cancel maintenance');
   select * into v_window from app_public.maintenance_windows w
-  where w.organization_id = app_hidden.current_org_id() and w.id = cancel_maintenance.maintenance_id
+  where w.organization_id = app_hidden.current_org_id() and w.id = cancel_maintenance.maintenance_window_id
   for update;
   if v_window.id is null then
     perform app_hidden.raise_error('IPN01', 'No maintenance window with this id in the organization.');
@@ -932,7 +933,11 @@ create trigger _500_audit after insert or delete on app_public.incident_attachme
 create trigger _500_audit after insert or update or delete on app_public.maintenance_windows
   for each row execute function app_private.tg__audit('id');
 create trigger _500_audit after insert or delete on app_public.maintenance_services
-  for each row execute function app_private.tg__audit('maintenance_id');
+  for each row execute function app_private.tg__audit('maintenance_window_id');
+create trigger _500_audit after insert on app_public.incident_update_service_changes
+  for each row execute function app_private.tg__audit('incident_update_id');
+create trigger _500_audit after insert or update on app_public.service_status_intervals
+  for each row execute function app_private.tg__audit('id');
 create trigger _500_audit after insert or update or delete on app_public.organization_memberships
   for each row execute function app_private.tg__audit('user_id');
 create trigger _500_audit after insert or update or delete on app_public.organization_invitations
@@ -1069,3 +1074,9 @@ grant execute on function app_public.search_incidents(text, app_public.incident_
 grant execute on function app_public.incident_metrics(timestamptz, timestamptz) to :DATABASE_VISITOR;
 grant execute on function app_public.incident_counts_by_severity(timestamptz, timestamptz) to :DATABASE_VISITOR;
 grant execute on function app_public.incident_counts_by_service(timestamptz, timestamptz) to :DATABASE_VISITOR;
+
+------------------------------------------------------------------------------------------
+-- Demo data bookkeeping: seeded once, on the first start that asks for it
+------------------------------------------------------------------------------------------
+
+alter table app_private.instance_settings add column if not exists demo_seeded_at timestamptz;

@@ -2,6 +2,7 @@
  * The Express app, built from ordered installers; each owns one concern.
  */
 import express, { type Express } from "express";
+import { installAttachments } from "./middleware/installAttachments.ts";
 import { installAuthentication } from "./middleware/installAuthentication.ts";
 import { installClient } from "./middleware/installClient.ts";
 import { installCookies } from "./middleware/installCookies.ts";
@@ -17,6 +18,7 @@ export async function makeApp(app: Express, services: Services): Promise<Express
   installHealth(app, services);
   installAuthentication(app, services);
   await installPostGraphile(app, services);
+  installAttachments(app, services);
   await installClient(app);
   installErrorHandler(app);
   return app;

@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { openDatabase } from "../../db/src/database.ts";
+import { seedDemoDataOnce } from "../../db/src/demo.ts";
 import { loadOrCreateLocalSecrets } from "../../db/src/localSecrets.ts";
 import { prepareDatabase, recordInstanceSettings } from "../../db/src/setup.ts";
 import type { DatabaseConfig } from "../../db/src/config.ts";
@@ -65,6 +66,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await prepareDatabase(database);
     }
     await recordInstanceSettings(database.ownerUrl, config.MULTI_TENANT_ENABLED);
+    if (config.SEED_DEMO_DATA) {
+      const demo = await seedDemoDataOnce(database.ownerUrl, config.MULTI_TENANT_ENABLED);
+      if (demo) log(`Created the demo organization "${demo.slug}" (SEED_DEMO_DATA=false turns this off).`);
+    }
 
     const jwtSecret = config.JWT_SECRET ?? (await loadOrCreateLocalSecrets(config.dataDir)).jwtSecret;
     const ownerPool = makePool(database.ownerUrl, 10, "owner");

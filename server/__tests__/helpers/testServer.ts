@@ -27,6 +27,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DATA_DIR: await mkdtemp(join(tmpdir(), "incidentpulse-test-")),
     JWT_SECRET: TEST_JWT_SECRET,
     WORKER_ENABLED: "false",
+    SEED_DEMO_DATA: "false",
     ...env,
   });
   const server = await startServer({ config, env: {}, database: db.config, log: () => undefined });
@@ -100,7 +101,8 @@ export interface Session {
 }
 
 let counter = 0;
-export const uniqueEmail = (name: string) => `${name}-${process.pid}-${++counter}-${Date.now() % 100000}@example.com`;
+export const uniqueEmail = (name: string) =>
+  `${name.replace(/[^a-z0-9]+/gi, "-")}-${process.pid}-${++counter}-${Date.now() % 100000}@example.com`;
 export const PASSWORD = "correct horse battery";
 
 export async function register(url: string, name: string, extra: Record<string, unknown> = {}): Promise<Session> {

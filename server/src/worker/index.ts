@@ -7,22 +7,29 @@ import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { Logger, parseCrontab, run, type Runner, type TaskList } from "graphile-worker";
+import { maintenance_windows__advance } from "./tasks/maintenance_windows__advance.ts";
 import { sessions__purge_expired } from "./tasks/sessions__purge_expired.ts";
 
 export const taskList: TaskList = {
+  maintenance_windows__advance,
   sessions__purge_expired,
 };
 
 const crontabPath = resolve(dirname(fileURLToPath(import.meta.url)), "crontab");
 
-export async function startWorker(ownerPool: pg.Pool, options: { concurrency?: number } = {}): Promise<Runner> {
+export interface WorkerOptions {
+  concurrency?: number;
+  pollInterval?: number;
+}
+
+export async function startWorker(ownerPool: pg.Pool, options: WorkerOptions = {}): Promise<Runner> {
   return run({
     pgPool: ownerPool,
     taskList,
     parsedCronItems: parseCrontab(readFileSync(crontabPath, "utf8")),
     concurrency: options.concurrency ?? 4,
     noHandleSignals: true,
-    pollInterval: 1000,
+    pollInterval: options.pollInterval ?? 1000,
     logger: new Logger(() => (level, message) => {
       if (level === "error" || level === "warning") console.warn(`[worker] ${message}`);
     }),
