@@ -147,4 +147,53 @@ describe("catalog invariants", () => {
     );
     expect(bare).toEqual([]);
   });
+
+  /** Tenant tables that are also identity tables: reached across organizations by sign-in and invitations. */
+  const IDENTITY_TABLES = ["app_public.organization_memberships", "app_public.organization_invitations"];
+
+  it("fences every other tenant table with the restrictive organization policy", async () => {
+    const offenders = await rows<{ table: string }>(
+      `select c.oid::regclass::text as table
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       join pg_attribute a on a.attrelid = c.oid and a.attname = 'organization_id' and not a.attisdropped
+       where c.relkind = 'r' and n.nspname = any($1)
+         and c.oid::regclass::text <> all ($2)
+         and c.oid <> 'app_private.invitation_tokens'::regclass
+         and not exists (
+           select 1 from pg_policy p
+           where p.polrelid = c.oid and not p.polpermissive and p.polroles = '{0}'
+             and pg_get_expr(p.polqual, p.polrelid) like '%organization_id = ( SELECT app_hidden.current_org_id()%'
+         )`,
+      [OUR_SCHEMAS, IDENTITY_TABLES],
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("fills organization_id from the request wherever the visitor may insert", async () => {
+    const offenders = await rows<{ table: string }>(
+      `select c.oid::regclass::text as table
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       join pg_attribute a on a.attrelid = c.oid and a.attname = 'organization_id' and not a.attisdropped
+       left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
+       where c.relkind = 'r' and n.nspname = any($1)
+         and has_any_column_privilege($2, c.oid, 'insert')
+         and coalesce(pg_get_expr(d.adbin, d.adrelid), '') <> 'app_hidden.current_org_id()'`,
+      [OUR_SCHEMAS, db.config.roles.visitor],
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("audits every tenant table", async () => {
+    const offenders = await rows<{ table: string }>(
+      `select c.oid::regclass::text as table
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       join pg_attribute a on a.attrelid = c.oid and a.attname = 'organization_id' and not a.attisdropped
+       where c.relkind = 'r' and n.nspname = 'app_public'
+         and c.oid <> 'app_public.audit_log'::regclass
+         and not exists (
+           select 1 from pg_trigger t where t.tgrelid = c.oid and t.tgfoid = 'app_private.tg__audit()'::regprocedure
+         )`,
+    );
+    expect(offenders).toEqual([]);
+  });
 });
