@@ -14,9 +14,410 @@ create schema app_public;
 
 create type app_public.billing_status as enum ('none', 'active', 'past_due', 'canceled');
 
+create type app_public.incident_count_by_service as (
+  service_id uuid,
+  service_name text,
+  incident_count integer
+);
+
+create type app_public.incident_count_by_severity as (
+  severity app_public.incident_severity,
+  incident_count integer
+);
+
+create type app_public.incident_impact as enum ('none', 'minor', 'major', 'critical');
+comment on type app_public.incident_impact is 'Public impact (Statuspage vocabulary): derived from the worst status the incident claims for a service (degraded → minor, partial outage → major, major outage → critical) unless overridden.';
+
+create type app_public.incident_metrics as (
+  incident_count integer,
+  acknowledged_count integer,
+  resolved_count integer,
+  mtta_mean_seconds double precision,
+  mtta_median_seconds double precision,
+  mttr_mean_seconds double precision,
+  mttr_median_seconds double precision
+);
+comment on type app_public.incident_metrics is 'Over incidents started in the period: MTTA = acknowledged_at − started_at, MTTR = resolved_at − started_at, in seconds.';
+
+create type app_public.incident_severity as enum ('low', 'medium', 'high', 'critical');
+
+create type app_public.incident_status as enum ('investigating', 'identified', 'monitoring', 'resolved');
+
+create type app_public.incident_visibility as enum ('public', 'internal');
+
+create type app_public.maintenance_status as enum ('scheduled', 'in_progress', 'completed', 'canceled');
+
 create type app_public.membership_role as enum ('viewer', 'editor', 'admin', 'owner');
 
 create type app_public.plan as enum ('free', 'pro', 'enterprise');
+
+create type app_public.service_status as enum ('operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage');
+
+create type app_public.service_status_change as (
+  service_id uuid,
+  status app_public.service_status
+);
+comment on type app_public.service_status_change is 'A status an update claims for one affected service.';
+
+create table app_public.audit_log (
+  organization_id uuid not null,
+  id uuid default gen_random_uuid() not null,
+  occurred_at timestamp with time zone default clock_timestamp() not null,
+  actor_user_id uuid,
+  action text not null,
+  target_table text not null,
+  target_id uuid,
+  changes jsonb not null
+);
+
+alter table app_public.audit_log add constraint audit_log_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.audit_log add constraint audit_log_action_check CHECK ((action = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text])));
+alter table app_public.audit_log add constraint audit_log_actor_user_id_fkey FOREIGN KEY (actor_user_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.audit_log add constraint audit_log_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX audit_log_actor_user_id_idx ON app_public.audit_log USING btree (actor_user_id);
+CREATE INDEX audit_log_organization_id_action_occurred_at_idx ON app_public.audit_log USING btree (organization_id, action, occurred_at DESC);
+CREATE INDEX audit_log_organization_id_actor_user_id_occurred_at_idx ON app_public.audit_log USING btree (organization_id, actor_user_id, occurred_at DESC);
+CREATE INDEX audit_log_organization_id_occurred_at_id_idx ON app_public.audit_log USING btree (organization_id, occurred_at DESC, id);
+CREATE INDEX audit_log_organization_id_target_table_target_id_idx ON app_public.audit_log USING btree (organization_id, target_table, target_id);
+
+alter table app_public.audit_log enable row level security;
+alter table app_public.audit_log force row level security;
+
+create policy owner_all on app_public.audit_log as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.audit_log as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy tenant_fence on app_public.audit_log as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_public.audit_log FOR EACH ROW EXECUTE FUNCTION app_private.tg_audit_log__append_only();
+
+comment on table app_public.audit_log is E'@behavior -insert -update -delete\nEvery change to the organization''s data: who, what, and the changed columns before and after. Owners and admins read it; nobody changes it.';
+comment on column app_public.audit_log.changes is 'Per column: {"before": …, "after": …} (only changed columns for updates). Secrets and file contents never appear.';
+
+create table app_public.incident_attachments (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  incident_id uuid not null,
+  filename text not null,
+  content_type text not null,
+  content bytea not null,
+  size_bytes integer generated always as (octet_length(content)) stored,
+  uploaded_by_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null
+);
+
+alter table app_public.incident_attachments add constraint incident_attachments_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.incident_attachments add constraint incident_attachments_content_check CHECK (((octet_length(content) >= 1) AND (octet_length(content) <= 10485760)));
+alter table app_public.incident_attachments add constraint incident_attachments_content_type_check CHECK ((content_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text, 'image/gif'::text, 'image/webp'::text, 'application/pdf'::text, 'text/plain'::text, 'text/csv'::text, 'application/json'::text])));
+alter table app_public.incident_attachments add constraint incident_attachments_filename_check CHECK ((((length(btrim(filename)) >= 1) AND (length(btrim(filename)) <= 255)) AND (filename !~ '[/\\[:cntrl:]]'::text)));
+alter table app_public.incident_attachments add constraint incident_attachments_organization_id_incident_id_fkey FOREIGN KEY (organization_id, incident_id) REFERENCES app_public.incidents(organization_id, id) ON DELETE CASCADE;
+alter table app_public.incident_attachments add constraint incident_attachments_uploaded_by_id_fkey FOREIGN KEY (uploaded_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+CREATE INDEX incident_attachments_organization_id_incident_id_idx ON app_public.incident_attachments USING btree (organization_id, incident_id);
+CREATE INDEX incident_attachments_uploaded_by_id_idx ON app_public.incident_attachments USING btree (uploaded_by_id);
+
+alter table app_public.incident_attachments enable row level security;
+alter table app_public.incident_attachments force row level security;
+
+create policy delete_editor on app_public.incident_attachments as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy insert_editor on app_public.incident_attachments as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy owner_all on app_public.incident_attachments as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.incident_attachments as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.incident_attachments as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE ON app_public.incident_attachments FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'content');
+
+comment on table app_public.incident_attachments is E'@behavior -insert -update\nA file attached to an incident (at most 10 MB; images, PDF, text, CSV, JSON, logs). Upload: POST /api/incidents/<id>/attachments; download: GET /api/attachments/<id>.';
+comment on column app_public.incident_attachments.content is E'@behavior -select -filterBy -orderBy\nThe file itself; downloaded through /api/attachments/<id>.';
+
+create table app_public.incident_services (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  incident_id uuid not null,
+  service_id uuid not null,
+  status app_public.service_status default 'degraded_performance'::app_public.service_status not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.incident_services add constraint incident_services_pkey PRIMARY KEY (organization_id, incident_id, service_id);
+alter table app_public.incident_services add constraint incident_services_status_check CHECK ((status <> 'under_maintenance'::app_public.service_status));
+alter table app_public.incident_services add constraint incident_services_organization_id_incident_id_fkey FOREIGN KEY (organization_id, incident_id) REFERENCES app_public.incidents(organization_id, id) ON DELETE CASCADE;
+alter table app_public.incident_services add constraint incident_services_organization_id_service_id_fkey FOREIGN KEY (organization_id, service_id) REFERENCES app_public.services(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX incident_services_organization_id_service_id_idx ON app_public.incident_services USING btree (organization_id, service_id);
+
+alter table app_public.incident_services enable row level security;
+alter table app_public.incident_services force row level security;
+
+create policy delete_editor on app_public.incident_services as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy insert_editor on app_public.incident_services as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy owner_all on app_public.incident_services as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.incident_services as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.incident_services as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_editor on app_public.incident_services as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incident_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _300_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_services FOR EACH ROW EXECUTE FUNCTION app_private.tg_incident_services__refresh();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('incident_id');
+
+comment on table app_public.incident_services is 'A service an incident affects, with the status the incident claims for it. The worst claim of the active incidents sets the service''s status.';
+
+create table app_public.incident_update_service_changes (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  incident_update_id uuid not null,
+  service_id uuid not null,
+  old_status app_public.service_status not null,
+  new_status app_public.service_status not null
+);
+
+alter table app_public.incident_update_service_changes add constraint incident_update_service_changes_pkey PRIMARY KEY (organization_id, incident_update_id, service_id);
+alter table app_public.incident_update_service_changes add constraint incident_update_service_chang_organization_id_incident_upd_fkey FOREIGN KEY (organization_id, incident_update_id) REFERENCES app_public.incident_updates(organization_id, id) ON DELETE CASCADE;
+alter table app_public.incident_update_service_changes add constraint incident_update_service_changes_organization_id_service_id_fkey FOREIGN KEY (organization_id, service_id) REFERENCES app_public.services(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX incident_update_service_changes_organization_id_service_id_idx ON app_public.incident_update_service_changes USING btree (organization_id, service_id);
+
+alter table app_public.incident_update_service_changes enable row level security;
+alter table app_public.incident_update_service_changes force row level security;
+
+create policy owner_all on app_public.incident_update_service_changes as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.incident_update_service_changes as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.incident_update_service_changes as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _500_audit AFTER INSERT ON app_public.incident_update_service_changes FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('incident_update_id');
+
+comment on table app_public.incident_update_service_changes is E'@behavior -insert -update -delete\nThe per-service status changes an update announced.';
+
+create table app_public.incident_updates (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  incident_id uuid not null,
+  status app_public.incident_status not null,
+  previous_status app_public.incident_status,
+  body text not null,
+  is_public boolean default true not null,
+  display_at timestamp with time zone default now() not null,
+  author_user_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.incident_updates add constraint incident_updates_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.incident_updates add constraint incident_updates_body_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 20000)));
+alter table app_public.incident_updates add constraint incident_updates_author_user_id_fkey FOREIGN KEY (author_user_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.incident_updates add constraint incident_updates_organization_id_incident_id_fkey FOREIGN KEY (organization_id, incident_id) REFERENCES app_public.incidents(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX incident_updates_author_user_id_idx ON app_public.incident_updates USING btree (author_user_id);
+CREATE INDEX incident_updates_organization_id_incident_id_display_at_idx ON app_public.incident_updates USING btree (organization_id, incident_id, display_at);
+
+alter table app_public.incident_updates enable row level security;
+alter table app_public.incident_updates force row level security;
+
+create policy delete_admin on app_public.incident_updates as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy insert_editor on app_public.incident_updates as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy owner_all on app_public.incident_updates as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.incident_updates as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.incident_updates as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_editor on app_public.incident_updates as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _200_apply_to_incident BEFORE INSERT ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg_incident_updates__apply_to_incident();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.incident_updates is E'@behavior -insert\nThe incident''s timeline. Posted with postIncidentUpdate; only public updates ever reach the status page.';
+comment on column app_public.incident_updates.previous_status is 'The incident''s status before this update (shows reopenings).';
+comment on column app_public.incident_updates.is_public is 'false: an internal note, never shown on the status page.';
+comment on column app_public.incident_updates.display_at is 'When the update is shown to have happened (may be back-dated).';
+
+create table app_public.incidents (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  title text not null,
+  description text,
+  severity app_public.incident_severity default 'medium'::app_public.incident_severity not null,
+  status app_public.incident_status default 'investigating'::app_public.incident_status not null,
+  impact app_public.incident_impact default 'none'::app_public.incident_impact not null,
+  impact_override app_public.incident_impact,
+  visibility app_public.incident_visibility default 'public'::app_public.incident_visibility not null,
+  assignee_id uuid,
+  started_at timestamp with time zone default now() not null,
+  acknowledged_at timestamp with time zone,
+  resolved_at timestamp with time zone,
+  reopened_count integer default 0 not null,
+  root_cause text,
+  resolution_summary text,
+  postmortem text,
+  postmortem_published_at timestamp with time zone,
+  created_by_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.incidents add constraint incidents_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.incidents add constraint incidents_check CHECK (((postmortem_published_at IS NULL) OR (postmortem IS NOT NULL)));
+alter table app_public.incidents add constraint incidents_description_check CHECK ((length(description) <= 20000));
+alter table app_public.incidents add constraint incidents_postmortem_check CHECK ((length(postmortem) <= 200000));
+alter table app_public.incidents add constraint incidents_resolution_summary_check CHECK ((length(resolution_summary) <= 20000));
+alter table app_public.incidents add constraint incidents_root_cause_check CHECK ((length(root_cause) <= 20000));
+alter table app_public.incidents add constraint incidents_title_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200)));
+alter table app_public.incidents add constraint incidents_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.incidents add constraint incidents_organization_id_assignee_id_fkey FOREIGN KEY (organization_id, assignee_id) REFERENCES app_public.organization_memberships(organization_id, user_id) ON DELETE SET NULL (assignee_id);
+alter table app_public.incidents add constraint incidents_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX incidents_created_by_id_idx ON app_public.incidents USING btree (created_by_id);
+CREATE INDEX incidents_organization_id_assignee_id_idx ON app_public.incidents USING btree (organization_id, assignee_id);
+CREATE INDEX incidents_organization_id_severity_idx ON app_public.incidents USING btree (organization_id, severity);
+CREATE INDEX incidents_organization_id_started_at_id_idx ON app_public.incidents USING btree (organization_id, started_at DESC, id);
+CREATE INDEX incidents_organization_id_status_idx ON app_public.incidents USING btree (organization_id, status);
+CREATE INDEX incidents_title_search ON app_public.incidents USING gin (title public.gin_trgm_ops);
+
+alter table app_public.incidents enable row level security;
+alter table app_public.incidents force row level security;
+
+create policy delete_admin on app_public.incidents as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy insert_editor on app_public.incidents as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy owner_all on app_public.incidents as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.incidents as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.incidents as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_editor on app_public.incidents as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _200_lifecycle BEFORE INSERT OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__lifecycle();
+CREATE TRIGGER _300_refresh_services AFTER UPDATE OF status ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__refresh_services();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.incidents is 'Something is wrong. Its status moves through updates (postIncidentUpdate), which keep the timeline.';
+comment on column app_public.incidents.status is 'Changed by posting an update; resolving needs rootCause and resolutionSummary.';
+comment on column app_public.incidents.impact is E'@behavior -insert -update\nPublic impact: impactOverride if set, else derived from the worst status claimed for an affected service.';
+comment on column app_public.incidents.visibility is 'public: on the status page; internal: members only.';
+comment on column app_public.incidents.acknowledged_at is 'Set by acknowledgeIncident or by the first update.';
+comment on column app_public.incidents.reopened_count is 'How often the incident went from resolved back to an active status.';
+
+create table app_public.maintenance_services (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  maintenance_window_id uuid not null,
+  service_id uuid not null,
+  created_at timestamp with time zone default now() not null
+);
+
+alter table app_public.maintenance_services add constraint maintenance_services_pkey PRIMARY KEY (organization_id, maintenance_window_id, service_id);
+alter table app_public.maintenance_services add constraint maintenance_services_organization_id_maintenance_window_id_fkey FOREIGN KEY (organization_id, maintenance_window_id) REFERENCES app_public.maintenance_windows(organization_id, id) ON DELETE CASCADE;
+alter table app_public.maintenance_services add constraint maintenance_services_organization_id_service_id_fkey FOREIGN KEY (organization_id, service_id) REFERENCES app_public.services(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX maintenance_services_organization_id_service_id_idx ON app_public.maintenance_services USING btree (organization_id, service_id);
+
+alter table app_public.maintenance_services enable row level security;
+alter table app_public.maintenance_services force row level security;
+
+create policy delete_editor on app_public.maintenance_services as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy insert_editor on app_public.maintenance_services as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy owner_all on app_public.maintenance_services as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.maintenance_services as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.maintenance_services as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _300_refresh_services AFTER INSERT OR DELETE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_services__refresh();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('maintenance_window_id');
+
+comment on table app_public.maintenance_services is 'The services a maintenance window affects.';
+
+create table app_public.maintenance_windows (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  title text not null,
+  body text default ''::text not null,
+  status app_public.maintenance_status default 'scheduled'::app_public.maintenance_status not null,
+  starts_at timestamp with time zone not null,
+  ends_at timestamp with time zone not null,
+  started_at timestamp with time zone,
+  completed_at timestamp with time zone,
+  canceled_at timestamp with time zone,
+  created_by_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.maintenance_windows add constraint maintenance_windows_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.maintenance_windows add constraint maintenance_windows_body_check CHECK ((length(body) <= 20000));
+alter table app_public.maintenance_windows add constraint maintenance_windows_ends_after_start CHECK ((ends_at > starts_at));
+alter table app_public.maintenance_windows add constraint maintenance_windows_title_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200)));
+alter table app_public.maintenance_windows add constraint maintenance_windows_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.maintenance_windows add constraint maintenance_windows_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX maintenance_windows_created_by_id_idx ON app_public.maintenance_windows USING btree (created_by_id);
+CREATE INDEX maintenance_windows_organization_id_starts_at_idx ON app_public.maintenance_windows USING btree (organization_id, starts_at);
+CREATE INDEX maintenance_windows_organization_id_status_idx ON app_public.maintenance_windows USING btree (organization_id, status);
+
+alter table app_public.maintenance_windows enable row level security;
+alter table app_public.maintenance_windows force row level security;
+
+create policy delete_admin on app_public.maintenance_windows as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy insert_editor on app_public.maintenance_windows as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy owner_all on app_public.maintenance_windows as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.maintenance_windows as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.maintenance_windows as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_editor on app_public.maintenance_windows as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _300_refresh_services AFTER UPDATE OF status ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_windows__refresh_services();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _500_schedule AFTER INSERT OR UPDATE OF starts_at, ends_at, status ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_windows__schedule();
+
+comment on table app_public.maintenance_windows is 'Planned work. The worker starts and completes it on time, setting its services under maintenance and restoring them.';
+comment on column app_public.maintenance_windows.status is 'Moved by the worker on time; cancelMaintenance cancels.';
 
 create table app_public.organization_invitations (
   organization_id uuid not null,
@@ -54,6 +455,7 @@ create policy update_admin on app_public.organization_invitations as permissive 
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 
 comment on table app_public.organization_invitations is E'@behavior -insert -update -delete\nAn invitation to join an organization. Its token is shown once and stored only as a hash.';
 
@@ -89,6 +491,7 @@ create policy update_admin on app_public.organization_memberships as permissive 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _200_enforce_actor_rules BEFORE DELETE OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_organization_memberships__enforce_actor_rules();
 CREATE TRIGGER _210_keep_an_owner AFTER DELETE OR UPDATE OF role ON app_public.organization_memberships FOR EACH ROW WHEN ((old.role = 'owner'::app_public.membership_role)) EXECUTE FUNCTION app_private.tg_organization_memberships__keep_an_owner();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('user_id');
 
 comment on table app_public.organization_memberships is E'@behavior -insert -update -delete\nWho belongs to an organization, and with which role. Changed through inviteMember, acceptInvitation, changeMemberRole and removeMember, which enforce the membership rules.';
 
@@ -121,10 +524,136 @@ create policy update_admin on app_public.organizations as permissive for update 
   using (id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _500_audit AFTER UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 
 comment on table app_public.organizations is 'A tenant: its members, services, incidents and status page belong to it alone.';
 comment on column app_public.organizations.slug is 'Lower-case letters, digits and dashes; names the public status page (/status/<slug>).';
 comment on column app_public.organizations.plan is 'Changed only by verified billing events, never by a client.';
+
+create table app_public.service_groups (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  name text not null,
+  "position" integer default 0 not null,
+  collapsed boolean default false not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.service_groups add constraint service_groups_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.service_groups add constraint service_groups_organization_id_name_key UNIQUE (organization_id, name);
+alter table app_public.service_groups add constraint service_groups_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)));
+alter table app_public.service_groups add constraint service_groups_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX service_groups_organization_id_position_idx ON app_public.service_groups USING btree (organization_id, "position");
+
+alter table app_public.service_groups enable row level security;
+alter table app_public.service_groups force row level security;
+
+create policy delete_admin on app_public.service_groups as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy insert_admin on app_public.service_groups as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy owner_all on app_public.service_groups as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.service_groups as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.service_groups as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_admin on app_public.service_groups as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.service_groups is 'An ordered group of services on the status page.';
+comment on column app_public.service_groups.collapsed is 'Whether the status page shows the group folded by default.';
+
+create table app_public.service_status_intervals (
+  organization_id uuid not null,
+  id uuid default gen_random_uuid() not null,
+  service_id uuid not null,
+  status app_public.service_status not null,
+  started_at timestamp with time zone not null,
+  ended_at timestamp with time zone
+);
+
+alter table app_public.service_status_intervals add constraint service_status_intervals_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.service_status_intervals add constraint service_status_intervals_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at)));
+alter table app_public.service_status_intervals add constraint service_status_intervals_organization_id_service_id_fkey FOREIGN KEY (organization_id, service_id) REFERENCES app_public.services(organization_id, id) ON DELETE CASCADE;
+
+CREATE UNIQUE INDEX service_status_intervals_one_open ON app_public.service_status_intervals USING btree (organization_id, service_id) WHERE (ended_at IS NULL);
+CREATE INDEX service_status_intervals_organization_id_service_id_started_idx ON app_public.service_status_intervals USING btree (organization_id, service_id, started_at);
+
+alter table app_public.service_status_intervals enable row level security;
+alter table app_public.service_status_intervals force row level security;
+
+create policy owner_all on app_public.service_status_intervals as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.service_status_intervals as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.service_status_intervals as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _500_audit AFTER INSERT OR UPDATE ON app_public.service_status_intervals FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.service_status_intervals is E'@behavior -insert -update -delete\nThe history of a service''s status, kept by the database; uptime is computed from it.';
+
+create table app_public.services (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  name text not null,
+  description text,
+  "position" integer default 0 not null,
+  group_id uuid,
+  hidden boolean default false not null,
+  status app_public.service_status default 'operational'::app_public.service_status not null,
+  status_changed_at timestamp with time zone default now() not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.services add constraint services_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.services add constraint services_organization_id_name_key UNIQUE (organization_id, name);
+alter table app_public.services add constraint services_description_check CHECK ((length(description) <= 2000));
+alter table app_public.services add constraint services_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)));
+alter table app_public.services add constraint services_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+alter table app_public.services add constraint services_organization_id_group_id_fkey FOREIGN KEY (organization_id, group_id) REFERENCES app_public.service_groups(organization_id, id) ON DELETE SET NULL (group_id);
+
+CREATE INDEX services_organization_id_group_id_idx ON app_public.services USING btree (organization_id, group_id);
+CREATE INDEX services_organization_id_position_idx ON app_public.services USING btree (organization_id, "position");
+CREATE INDEX services_organization_id_status_idx ON app_public.services USING btree (organization_id, status);
+
+alter table app_public.services enable row level security;
+alter table app_public.services force row level security;
+
+create policy delete_admin on app_public.services as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy insert_admin on app_public.services as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy owner_all on app_public.services as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.services as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.services as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_admin on app_public.services as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _110_stamp_status_change BEFORE INSERT OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg_services__stamp_status_change();
+CREATE TRIGGER _200_record_status_interval AFTER INSERT OR UPDATE OF status ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg_services__record_status_interval();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.services is 'A component of the status page: something customers rely on.';
+comment on column app_public.services.hidden is 'Hidden services are not on the public page and do not count in its overall status.';
+comment on column app_public.services.status is 'Set by hand or by incident updates; restored automatically when incidents resolve and maintenance ends.';
 
 create table app_public.users (
   id uuid default gen_random_uuid() not null,
@@ -168,6 +697,56 @@ begin
 end;
 $function$;
 comment on function app_public.accept_invitation(text) is E'@resultFieldName membership\nJoins the inviting organization. The signed-in user must have the invited email; tokens are single-use.';
+
+CREATE OR REPLACE FUNCTION app_public.acknowledge_incident(incident_id uuid)
+ RETURNS app_public.incidents
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_incident app_public.incidents;
+begin
+  perform app_hidden.assert_org_role('editor', 'acknowledge incidents');
+  update app_public.incidents i set acknowledged_at = coalesce(i.acknowledged_at, now())
+  where i.organization_id = app_hidden.current_org_id() and i.id = acknowledge_incident.incident_id
+  returning * into v_incident;
+  if v_incident.id is null then
+    perform app_hidden.raise_error('IPN01', 'No incident with this id in the organization.');
+  end if;
+  return v_incident;
+end;
+$function$;
+comment on function app_public.acknowledge_incident(uuid) is E'@resultFieldName incident\nRecords that someone is on it (editors and above). The first update acknowledges too.';
+
+CREATE OR REPLACE FUNCTION app_public.cancel_maintenance(maintenance_window_id uuid)
+ RETURNS app_public.maintenance_windows
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_window app_public.maintenance_windows;
+begin
+  perform app_hidden.assert_org_role('editor', 'cancel maintenance');
+  select * into v_window from app_public.maintenance_windows w
+  where w.organization_id = app_hidden.current_org_id() and w.id = cancel_maintenance.maintenance_window_id
+  for update;
+  if v_window.id is null then
+    perform app_hidden.raise_error('IPN01', 'No maintenance window with this id in the organization.');
+  end if;
+  if v_window.status in ('completed', 'canceled') then
+    perform app_hidden.raise_error('IPC04', 'This maintenance window has already ended.');
+  end if;
+  update app_public.maintenance_windows w set status = 'canceled', canceled_at = now()
+  where w.organization_id = v_window.organization_id and w.id = v_window.id
+  returning * into v_window;
+  return v_window;
+end;
+$function$;
+comment on function app_public.cancel_maintenance(uuid) is E'@resultFieldName maintenanceWindow\nCancels a scheduled or running window; its services are restored at once (editors and above).';
 
 CREATE OR REPLACE FUNCTION app_public.change_member_role(user_id uuid, role app_public.membership_role)
  RETURNS app_public.organization_memberships
@@ -270,6 +849,57 @@ AS $function$
 $function$;
 comment on function app_public."current_user"() is 'The signed-in user, or null.';
 
+CREATE OR REPLACE FUNCTION app_public.incident_counts_by_service(period_start timestamp with time zone DEFAULT (now() - '30 days'::interval), period_end timestamp with time zone DEFAULT now())
+ RETURNS SETOF app_public.incident_count_by_service
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select s.id, s.name, count(i.id)::integer
+  from app_public.services s
+  left join app_public.incident_services c on c.organization_id = s.organization_id and c.service_id = s.id
+  left join app_public.incidents i
+    on i.organization_id = c.organization_id and i.id = c.incident_id
+   and i.started_at >= period_start and i.started_at < period_end
+  group by s.id, s.name
+  order by count(i.id) desc, s.name;
+$function$;
+comment on function app_public.incident_counts_by_service(timestamp with time zone,timestamp with time zone) is 'Incidents started in [periodStart, periodEnd) per affected service (every service listed).';
+
+CREATE OR REPLACE FUNCTION app_public.incident_counts_by_severity(period_start timestamp with time zone DEFAULT (now() - '30 days'::interval), period_end timestamp with time zone DEFAULT now())
+ RETURNS SETOF app_public.incident_count_by_severity
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select s.severity, count(i.id)::integer
+  from unnest(enum_range(null::app_public.incident_severity)) as s(severity)
+  left join app_public.incidents i
+    on i.severity = s.severity and i.started_at >= period_start and i.started_at < period_end
+  group by s.severity
+  order by s.severity;
+$function$;
+comment on function app_public.incident_counts_by_severity(timestamp with time zone,timestamp with time zone) is 'Incidents started in [periodStart, periodEnd) per severity (every severity listed, zeros included).';
+
+CREATE OR REPLACE FUNCTION app_public.incident_metrics(period_start timestamp with time zone DEFAULT (now() - '30 days'::interval), period_end timestamp with time zone DEFAULT now())
+ RETURNS app_public.incident_metrics
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select
+    count(*)::integer,
+    count(i.acknowledged_at)::integer,
+    count(i.resolved_at)::integer,
+    avg(extract(epoch from i.acknowledged_at - i.started_at))::double precision,
+    percentile_cont(0.5) within group (order by extract(epoch from i.acknowledged_at - i.started_at)),
+    avg(extract(epoch from i.resolved_at - i.started_at))::double precision,
+    percentile_cont(0.5) within group (order by extract(epoch from i.resolved_at - i.started_at))
+  from app_public.incidents i
+  where i.started_at >= period_start and i.started_at < period_end;
+$function$;
+comment on function app_public.incident_metrics(timestamp with time zone,timestamp with time zone) is 'Mean time to acknowledge and to resolve (mean and median) for incidents started in [periodStart, periodEnd), by default the last 30 days.';
+
 CREATE OR REPLACE FUNCTION app_public.multi_tenant_enabled()
  RETURNS boolean
  LANGUAGE sql
@@ -279,6 +909,54 @@ AS $function$
   select app_hidden.multi_tenant_enabled();
 $function$;
 comment on function app_public.multi_tenant_enabled() is 'Whether this deployment hosts many organizations (the client shows the organization switcher).';
+
+CREATE OR REPLACE FUNCTION app_public.post_incident_update(incident_id uuid, status app_public.incident_status, body text, is_public boolean DEFAULT true, display_at timestamp with time zone DEFAULT NULL::timestamp with time zone, service_statuses app_public.service_status_change[] DEFAULT '{}'::app_public.service_status_change[])
+ RETURNS app_public.incident_updates
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_update app_public.incident_updates;
+  v_change app_public.service_status_change;
+  v_old_status app_public.service_status;
+begin
+  perform app_hidden.assert_org_role('editor', 'post incident updates');
+  if (select count(*) <> count(distinct c.service_id) from unnest(service_statuses) c) then
+    perform app_hidden.raise_error('IPV01', 'Each service can appear once in an update.');
+  end if;
+  if not exists (select 1 from app_public.incidents i where i.id = post_incident_update.incident_id) then
+    perform app_hidden.raise_error('IPN01', 'No incident with this id in the organization.');
+  end if;
+  insert into app_public.incident_updates (incident_id, status, body, is_public, display_at)
+  values (
+    post_incident_update.incident_id,
+    post_incident_update.status,
+    post_incident_update.body,
+    coalesce(post_incident_update.is_public, true),
+    coalesce(post_incident_update.display_at, now())
+  )
+  returning * into v_update;
+
+  foreach v_change in array coalesce(service_statuses, '{}') loop
+    select s.status into v_old_status from app_public.services s where s.id = v_change.service_id;
+    if not found then
+      perform app_hidden.raise_error('IPV03', 'An affected service does not exist in the organization.');
+    end if;
+    if v_change.status is null or v_change.status = 'under_maintenance' then
+      perform app_hidden.raise_error('IPV01', 'An incident claims operational, degraded, partial or major outage for a service.');
+    end if;
+    insert into app_public.incident_services (incident_id, service_id, status)
+    values (post_incident_update.incident_id, v_change.service_id, v_change.status)
+    on conflict (organization_id, incident_id, service_id) do update set status = excluded.status;
+    insert into app_public.incident_update_service_changes (incident_update_id, service_id, old_status, new_status)
+    values (v_update.id, v_change.service_id, v_old_status, v_change.status);
+  end loop;
+  return v_update;
+end;
+$function$;
+comment on function app_public.post_incident_update(uuid,app_public.incident_status,text,boolean,timestamp with time zone,app_public.service_status_change[]) is E'@resultFieldName incidentUpdate\nPosts a timeline entry: sets the incident''s status and the statuses it claims for affected services, in one transaction (editors and above).';
 
 CREATE OR REPLACE FUNCTION app_public.remove_member(user_id uuid)
  RETURNS app_public.organization_memberships
@@ -324,8 +1002,52 @@ end;
 $function$;
 comment on function app_public.revoke_invitation(uuid) is E'@resultFieldName invitation\nRevokes a pending invitation of the active organization.';
 
+CREATE OR REPLACE FUNCTION app_public.search_incidents(query text DEFAULT NULL::text, statuses app_public.incident_status[] DEFAULT NULL::app_public.incident_status[], severities app_public.incident_severity[] DEFAULT NULL::app_public.incident_severity[], service_id uuid DEFAULT NULL::uuid, assignee_id uuid DEFAULT NULL::uuid, started_after timestamp with time zone DEFAULT NULL::timestamp with time zone, started_before timestamp with time zone DEFAULT NULL::timestamp with time zone)
+ RETURNS SETOF app_public.incidents
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select i.* from app_public.incidents i
+  -- The query is matched literally: LIKE's wildcards and its escape (chr(92), a backslash) are escaped.
+  where (query is null or i.title ilike
+         '%' || replace(replace(replace(query, chr(92), chr(92) || chr(92)), '%', chr(92) || '%'), '_', chr(92) || '_') || '%')
+    and (statuses is null or i.status = any (statuses))
+    and (severities is null or i.severity = any (severities))
+    and (search_incidents.assignee_id is null or i.assignee_id = search_incidents.assignee_id)
+    and (started_after is null or i.started_at >= started_after)
+    and (started_before is null or i.started_at < started_before)
+    and (
+      search_incidents.service_id is null or exists (
+        select 1 from app_public.incident_services c
+        where c.organization_id = i.organization_id and c.incident_id = i.id
+          and c.service_id = search_incidents.service_id
+      )
+    )
+  order by i.started_at desc, i.id desc;
+$function$;
+comment on function app_public.search_incidents(text,app_public.incident_status[],app_public.incident_severity[],uuid,uuid,timestamp with time zone,timestamp with time zone) is 'Incidents of the active organization, newest first, filtered by title text, statuses, severities, an affected service, the assignee and a start-time range.';
+
 grant usage on schema app_public to :DATABASE_ANONYMOUS;
 grant usage on schema app_public to :DATABASE_VISITOR;
+grant select on table app_public.audit_log to :DATABASE_VISITOR;
+grant delete, select on table app_public.incident_attachments to :DATABASE_VISITOR;
+grant insert (incident_id, filename, content_type, content) on table app_public.incident_attachments to :DATABASE_VISITOR;
+grant delete, select on table app_public.incident_services to :DATABASE_VISITOR;
+grant insert (incident_id, service_id, status) on table app_public.incident_services to :DATABASE_VISITOR;
+grant update (status) on table app_public.incident_services to :DATABASE_VISITOR;
+grant select on table app_public.incident_update_service_changes to :DATABASE_VISITOR;
+grant delete, select on table app_public.incident_updates to :DATABASE_VISITOR;
+grant insert (incident_id, status, body, is_public, display_at) on table app_public.incident_updates to :DATABASE_VISITOR;
+grant update (body, is_public, display_at) on table app_public.incident_updates to :DATABASE_VISITOR;
+grant delete, select on table app_public.incidents to :DATABASE_VISITOR;
+grant insert (title, description, severity, status, impact_override, visibility, assignee_id, started_at, root_cause, resolution_summary) on table app_public.incidents to :DATABASE_VISITOR;
+grant update (title, description, severity, impact_override, visibility, assignee_id, started_at, root_cause, resolution_summary, postmortem, postmortem_published_at) on table app_public.incidents to :DATABASE_VISITOR;
+grant delete, select on table app_public.maintenance_services to :DATABASE_VISITOR;
+grant insert (maintenance_window_id, service_id) on table app_public.maintenance_services to :DATABASE_VISITOR;
+grant delete, select on table app_public.maintenance_windows to :DATABASE_VISITOR;
+grant insert (title, body, starts_at, ends_at) on table app_public.maintenance_windows to :DATABASE_VISITOR;
+grant update (title, body, starts_at, ends_at) on table app_public.maintenance_windows to :DATABASE_VISITOR;
 grant select on table app_public.organization_invitations to :DATABASE_ANONYMOUS;
 grant select on table app_public.organization_invitations to :DATABASE_VISITOR;
 grant update (revoked_at) on table app_public.organization_invitations to :DATABASE_VISITOR;
@@ -335,11 +1057,22 @@ grant update (role) on table app_public.organization_memberships to :DATABASE_VI
 grant select on table app_public.organizations to :DATABASE_ANONYMOUS;
 grant delete, select on table app_public.organizations to :DATABASE_VISITOR;
 grant update (name, slug) on table app_public.organizations to :DATABASE_VISITOR;
+grant delete, select on table app_public.service_groups to :DATABASE_VISITOR;
+grant insert (name, "position", collapsed) on table app_public.service_groups to :DATABASE_VISITOR;
+grant update (name, "position", collapsed) on table app_public.service_groups to :DATABASE_VISITOR;
+grant select on table app_public.service_status_intervals to :DATABASE_VISITOR;
+grant delete, select on table app_public.services to :DATABASE_VISITOR;
+grant insert (name, description, "position", group_id, hidden, status) on table app_public.services to :DATABASE_VISITOR;
+grant update (name, description, "position", group_id, hidden, status) on table app_public.services to :DATABASE_VISITOR;
 grant select on table app_public.users to :DATABASE_ANONYMOUS;
 grant select on table app_public.users to :DATABASE_VISITOR;
 grant update (name) on table app_public.users to :DATABASE_VISITOR;
 grant execute on function app_public.accept_invitation(text) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.accept_invitation(text) to :DATABASE_VISITOR;
+grant execute on function app_public.acknowledge_incident(uuid) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.acknowledge_incident(uuid) to :DATABASE_VISITOR;
+grant execute on function app_public.cancel_maintenance(uuid) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.cancel_maintenance(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.change_member_role(uuid,app_public.membership_role) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.change_member_role(uuid,app_public.membership_role) to :DATABASE_VISITOR;
 grant execute on function app_public.change_password(text,text) to :DATABASE_ANONYMOUS;
@@ -352,12 +1085,18 @@ grant execute on function app_public.current_organization() to :DATABASE_ANONYMO
 grant execute on function app_public.current_organization() to :DATABASE_VISITOR;
 grant execute on function app_public."current_user"() to :DATABASE_ANONYMOUS;
 grant execute on function app_public."current_user"() to :DATABASE_VISITOR;
+grant execute on function app_public.incident_counts_by_service(timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
+grant execute on function app_public.incident_counts_by_severity(timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
+grant execute on function app_public.incident_metrics(timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
 grant execute on function app_public.multi_tenant_enabled() to :DATABASE_ANONYMOUS;
 grant execute on function app_public.multi_tenant_enabled() to :DATABASE_VISITOR;
+grant execute on function app_public.post_incident_update(uuid,app_public.incident_status,text,boolean,timestamp with time zone,app_public.service_status_change[]) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.post_incident_update(uuid,app_public.incident_status,text,boolean,timestamp with time zone,app_public.service_status_change[]) to :DATABASE_VISITOR;
 grant execute on function app_public.remove_member(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.remove_member(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.revoke_invitation(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.revoke_invitation(uuid) to :DATABASE_VISITOR;
+grant execute on function app_public.search_incidents(text,app_public.incident_status[],app_public.incident_severity[],uuid,uuid,timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
 
 -- --------------------------------------------------------------------------------------
 -- Schema app_hidden
@@ -622,7 +1361,8 @@ create schema app_private;
 create table app_private.instance_settings (
   singleton boolean default true not null,
   multi_tenant_enabled boolean default false not null,
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamp with time zone default now() not null,
+  demo_seeded_at timestamp with time zone
 );
 
 alter table app_private.instance_settings add constraint instance_settings_pkey PRIMARY KEY (singleton);
@@ -754,6 +1494,36 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.advance_maintenance_window(organization_id uuid, maintenance_window_id uuid)
+ RETURNS app_public.maintenance_windows
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_window app_public.maintenance_windows;
+begin
+  select * into v_window from app_public.maintenance_windows w
+  where w.organization_id = advance_maintenance_window.organization_id
+    and w.id = advance_maintenance_window.maintenance_window_id
+  for update;
+  if v_window.id is null or v_window.status in ('completed', 'canceled') then
+    return v_window;
+  end if;
+  if now() >= v_window.ends_at then
+    update app_public.maintenance_windows w
+    set status = 'completed', completed_at = now(), started_at = coalesce(w.started_at, now())
+    where w.organization_id = v_window.organization_id and w.id = v_window.id
+    returning * into v_window;
+  elsif now() >= v_window.starts_at and v_window.status = 'scheduled' then
+    update app_public.maintenance_windows w set status = 'in_progress', started_at = now()
+    where w.organization_id = v_window.organization_id and w.id = v_window.id
+    returning * into v_window;
+  end if;
+  return v_window;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.assert_password_acceptable(password text)
  RETURNS void
  LANGUAGE plpgsql
@@ -789,6 +1559,61 @@ AS $function$
   insert into app_private.sessions (user_id) values (user_id) returning *;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.create_tenant_policies(target regclass, insert_role app_public.membership_role, update_role app_public.membership_role, delete_role app_public.membership_role)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  execute format('alter table %s enable row level security', target);
+  execute format('alter table %s force row level security', target);
+  execute format(
+    'create policy tenant_fence on %s as restrictive for all to public
+       using (organization_id = (select app_hidden.current_org_id()))
+       with check (organization_id = (select app_hidden.current_org_id()))',
+    target);
+  execute format('create policy owner_all on %s to :DATABASE_OWNER using (true) with check (true)', target);
+  execute format(
+    'create policy select_member on %s for select to :DATABASE_VISITOR
+       using ((select app_hidden.current_org_role()) is not null)',
+    target);
+  if insert_role is not null then
+    execute format(
+      'create policy insert_%s on %s for insert to :DATABASE_VISITOR
+         with check ((select app_hidden.current_org_role()) >= %L)',
+      insert_role, target, insert_role);
+  end if;
+  if update_role is not null then
+    execute format(
+      'create policy update_%s on %s for update to :DATABASE_VISITOR
+         using ((select app_hidden.current_org_role()) >= %L)',
+      update_role, target, update_role);
+  end if;
+  if delete_role is not null then
+    execute format(
+      'create policy delete_%s on %s for delete to :DATABASE_VISITOR
+         using ((select app_hidden.current_org_role()) >= %L)',
+      delete_role, target, delete_role);
+  end if;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.derived_impact(organization_id uuid, incident_id uuid)
+ RETURNS app_public.incident_impact
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case max(c.status)
+    when 'major_outage' then 'critical'
+    when 'partial_outage' then 'major'
+    when 'degraded_performance' then 'minor'
+    else 'none'
+  end::app_public.incident_impact
+  from app_public.incident_services c
+  where c.organization_id = derived_impact.organization_id and c.incident_id = derived_impact.incident_id;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.ensure_default_organization()
  RETURNS app_public.organizations
  LANGUAGE plpgsql
@@ -804,12 +1629,33 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.enter_organization(organization_id uuid)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous text := coalesce(current_setting('jwt.claims.org_id', true), '');
+begin
+  perform set_config('jwt.claims.org_id', organization_id::text, true);
+  return v_previous;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.hash_password(password text)
  RETURNS text
  LANGUAGE sql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
   select public.crypt(password, public.gen_salt('bf', 10));
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.leave_organization(previous text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select set_config('jwt.claims.org_id', coalesce(previous, ''), true);
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.login(email text, password text)
@@ -848,6 +1694,43 @@ AS $function$
     and (membership_for_token.organization_id is null or m.organization_id = membership_for_token.organization_id)
   order by m.created_at, m.organization_id
   limit 1;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.refresh_service_status(organization_id uuid, service_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_worst_claim app_public.service_status;
+  v_in_maintenance boolean;
+  v_status app_public.service_status;
+begin
+  select max(c.status) into v_worst_claim
+  from app_public.incident_services c
+  join app_public.incidents i on i.organization_id = c.organization_id and i.id = c.incident_id
+  where c.organization_id = refresh_service_status.organization_id
+    and c.service_id = refresh_service_status.service_id
+    and i.status <> 'resolved';
+
+  select exists (
+    select 1 from app_public.maintenance_services ms
+    join app_public.maintenance_windows w on w.organization_id = ms.organization_id and w.id = ms.maintenance_window_id
+    where ms.organization_id = refresh_service_status.organization_id
+      and ms.service_id = refresh_service_status.service_id
+      and w.status = 'in_progress'
+  ) into v_in_maintenance;
+
+  v_status := greatest(
+    coalesce(v_worst_claim, 'operational'),
+    case when v_in_maintenance then 'under_maintenance' else 'operational' end::app_public.service_status
+  );
+  update app_public.services s set status = v_status
+  where s.organization_id = refresh_service_status.organization_id
+    and s.id = refresh_service_status.service_id
+    and s.status is distinct from v_status;
+end;
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.register_user(email text, name text, password text, invitation_token text DEFAULT NULL::text)
@@ -916,6 +1799,51 @@ AS $function$
   );
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.tg__audit()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_ignored text[] := array['created_at', 'updated_at', 'status_changed_at', 'organization_id']
+                      || coalesce(tg_argv[1:], '{}');
+  v_old jsonb := case when tg_op <> 'INSERT' then to_jsonb(old) - coalesce(tg_argv[1:], '{}') end;
+  v_new jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) - coalesce(tg_argv[1:], '{}') end;
+  v_row jsonb := coalesce(v_new, v_old);
+  v_org uuid := coalesce(v_row ->> 'organization_id', v_row ->> 'id')::uuid;
+  v_changes jsonb;
+  v_active_org text;
+begin
+  -- Deleting an organization cascades to its rows; their history goes with it.
+  if not exists (select 1 from app_public.organizations o where o.id = v_org) then
+    return null;
+  end if;
+  if tg_op = 'UPDATE' then
+    select jsonb_object_agg(n.key, jsonb_build_object('before', v_old -> n.key, 'after', n.value))
+    into v_changes
+    from jsonb_each(v_new) n
+    where n.key <> all (v_ignored) and (v_old -> n.key) is distinct from n.value;
+    if v_changes is null then
+      return null;
+    end if;
+  else
+    select jsonb_object_agg(e.key, jsonb_build_object(case when tg_op = 'INSERT' then 'after' else 'before' end, e.value))
+    into v_changes
+    from jsonb_each(v_row) e
+    where e.key <> all (v_ignored);
+  end if;
+  -- Membership and invitation changes can concern another organization than the one the
+  -- caller acts in (registering, accepting an invitation); the entry belongs to the row's.
+  v_active_org := app_private.enter_organization(v_org);
+  insert into app_public.audit_log (organization_id, actor_user_id, action, target_table, target_id, changes)
+  values (v_org, app_hidden.current_user_id(), lower(tg_op), tg_table_name, (v_row ->> tg_argv[0])::uuid,
+          coalesce(v_changes, '{}'));
+  perform app_private.leave_organization(v_active_org);
+  return null;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.tg__timestamps()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -930,6 +1858,189 @@ begin
 end;
 $function$;
 comment on function app_private.tg__timestamps() is 'Keeps created_at and updated_at honest whatever the client sends.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_audit_log__append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  -- Only the cascade from deleting the organization (a trigger-driven delete) may remove entries.
+  if tg_op = 'DELETE' and pg_trigger_depth() > 1 then
+    return old;
+  end if;
+  perform app_hidden.raise_error('IPF01', 'The audit log is append-only.');
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_incident_services__refresh()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_row app_public.incident_services := coalesce(new, old);
+  v_previous_org text := app_private.enter_organization(v_row.organization_id);
+begin
+  perform app_private.refresh_service_status(v_row.organization_id, v_row.service_id);
+  if tg_op = 'UPDATE' and old.service_id <> new.service_id then
+    perform app_private.refresh_service_status(old.organization_id, old.service_id);
+  end if;
+  -- Touching impact re-runs the incident's lifecycle trigger, which derives it again.
+  update app_public.incidents i set impact = app_private.derived_impact(i.organization_id, i.id)
+  where i.organization_id = v_row.organization_id and i.id = v_row.incident_id
+    and i.impact_override is null
+    and i.impact is distinct from app_private.derived_impact(i.organization_id, i.id);
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_incident_updates__apply_to_incident()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_incident app_public.incidents;
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+begin
+  select * into v_incident from app_public.incidents
+  where organization_id = new.organization_id and id = new.incident_id
+  for update;
+  new.previous_status := v_incident.status;
+  update app_public.incidents
+  set status = new.status,
+      acknowledged_at = coalesce(acknowledged_at, now())
+  where organization_id = new.organization_id and id = new.incident_id;
+  perform app_private.leave_organization(v_previous_org);
+  return new;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_incidents__lifecycle()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_was_resolved boolean := tg_op = 'UPDATE' and old.status = 'resolved';
+  v_previous_org text;
+begin
+  if new.status = 'resolved' then
+    if coalesce(btrim(new.root_cause), '') = '' or coalesce(btrim(new.resolution_summary), '') = '' then
+      perform app_hidden.raise_error('IPV02', 'Resolving an incident needs a root cause and a resolution summary.');
+    end if;
+    if not v_was_resolved then
+      new.resolved_at := coalesce(new.resolved_at, now());
+    end if;
+  else
+    new.resolved_at := null;
+    if v_was_resolved then
+      new.reopened_count := old.reopened_count + 1;
+    end if;
+  end if;
+  if new.resolved_at is not null and new.resolved_at < new.started_at then
+    perform app_hidden.raise_error('IPV01', 'An incident cannot resolve before it started.');
+  end if;
+  v_previous_org := app_private.enter_organization(new.organization_id);
+  new.impact := coalesce(new.impact_override, app_private.derived_impact(new.organization_id, new.id));
+  perform app_private.leave_organization(v_previous_org);
+  return new;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_incidents__refresh_services()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_service uuid;
+  v_previous_org text;
+begin
+  if (new.status = 'resolved') is distinct from (old.status = 'resolved') then
+    v_previous_org := app_private.enter_organization(new.organization_id);
+    for v_service in
+      select c.service_id from app_public.incident_services c
+      where c.organization_id = new.organization_id and c.incident_id = new.id
+    loop
+      perform app_private.refresh_service_status(new.organization_id, v_service);
+    end loop;
+    perform app_private.leave_organization(v_previous_org);
+  end if;
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_maintenance_services__refresh()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_row app_public.maintenance_services := coalesce(new, old);
+  v_previous_org text := app_private.enter_organization(v_row.organization_id);
+begin
+  perform app_private.refresh_service_status(v_row.organization_id, v_row.service_id);
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_maintenance_windows__refresh_services()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_service uuid;
+  v_previous_org text;
+begin
+  if new.status is distinct from old.status then
+    v_previous_org := app_private.enter_organization(new.organization_id);
+    for v_service in
+      select ms.service_id from app_public.maintenance_services ms
+      where ms.organization_id = new.organization_id and ms.maintenance_window_id = new.id
+    loop
+      perform app_private.refresh_service_status(new.organization_id, v_service);
+    end loop;
+    perform app_private.leave_organization(v_previous_org);
+  end if;
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_maintenance_windows__schedule()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_payload json := json_build_object('organizationId', new.organization_id, 'maintenanceId', new.id);
+begin
+  if new.status in ('completed', 'canceled') then
+    perform graphile_worker.remove_job('maintenance:' || new.id || ':start');
+    perform graphile_worker.remove_job('maintenance:' || new.id || ':end');
+    return null;
+  end if;
+  if new.status = 'scheduled' then
+    perform graphile_worker.add_job('maintenance_windows__advance', v_payload,
+      run_at := new.starts_at, job_key := 'maintenance:' || new.id || ':start', max_attempts := 10);
+  end if;
+  perform graphile_worker.add_job('maintenance_windows__advance', v_payload,
+    run_at := new.ends_at, job_key := 'maintenance:' || new.id || ':end', max_attempts := 10);
+  return null;
+end;
+$function$;
 
 CREATE OR REPLACE FUNCTION app_private.tg_organization_memberships__enforce_actor_rules()
  RETURNS trigger
@@ -998,5 +2109,43 @@ begin
     perform app_hidden.raise_error('IPC01', 'An organization must keep at least one owner.');
   end if;
   return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_services__record_status_interval()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text;
+begin
+  if tg_op = 'UPDATE' and new.status is not distinct from old.status then
+    return null;
+  end if;
+  v_previous_org := app_private.enter_organization(new.organization_id);
+  update app_public.service_status_intervals
+  set ended_at = greatest(started_at, now())
+  where organization_id = new.organization_id and service_id = new.id and ended_at is null;
+  insert into app_public.service_status_intervals (organization_id, service_id, status, started_at)
+  values (new.organization_id, new.id, new.status, now());
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_services__stamp_status_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if tg_op = 'INSERT' or new.status is distinct from old.status then
+    new.status_changed_at := now();
+  else
+    new.status_changed_at := old.status_changed_at;
+  end if;
+  return new;
 end;
 $function$;

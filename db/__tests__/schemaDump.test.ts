@@ -45,7 +45,8 @@ describe("schema dump", () => {
   });
 
   it("leaves out graphile-migrate's and graphile-worker's schemas and extension functions", () => {
-    expect(dump).not.toMatch(/graphile_migrate\.|graphile_worker\./);
+    // Function bodies may call graphile_worker.add_job; no object of those schemas is dumped.
+    expect(dump).not.toMatch(/^(create|alter|grant|comment)[^\n]*\bgraphile_(migrate|worker)\./im);
     expect(dump).not.toMatch(/FUNCTION public\./);
   });
 

@@ -77,9 +77,7 @@ export async function stopLeftoverPostmaster(dataDir: string): Promise<void> {
   }
   const parent = await runningNodeParentOf(pid);
   if (parent !== null) {
-    throw new Error(
-      `The database in ${dataDir} is in use by process ${parent} (another npm start?). Stop it first.`,
-    );
+    throw new Error(`The database in ${dataDir} is in use by process ${parent} (another npm start?). Stop it first.`);
   }
   // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions and exit cleanly.
   process.kill(pid, "SIGINT");

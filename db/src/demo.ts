@@ -262,10 +262,10 @@ async function seed(client: Client, multiTenant: boolean): Promise<DemoSeedResul
     ],
   );
   for (const service of ["Database", "API"]) {
-    await client.query("insert into app_public.maintenance_services (maintenance_window_id, service_id) values ($1, $2)", [
-      maintenance[0]!.id,
-      serviceIds.get(service),
-    ]);
+    await client.query(
+      "insert into app_public.maintenance_services (maintenance_window_id, service_id) values ($1, $2)",
+      [maintenance[0]!.id, serviceIds.get(service)],
+    );
   }
   return organization;
 }

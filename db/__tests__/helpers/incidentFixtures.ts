@@ -11,11 +11,7 @@ import type { Client } from "./transactions.ts";
 import type { OrganizationFixture } from "./factories.ts";
 
 export type ServiceStatus =
-  | "operational"
-  | "under_maintenance"
-  | "degraded_performance"
-  | "partial_outage"
-  | "major_outage";
+  "operational" | "under_maintenance" | "degraded_performance" | "partial_outage" | "major_outage";
 export type IncidentStatus = "investigating" | "identified" | "monitoring" | "resolved";
 export type Severity = "low" | "medium" | "high" | "critical";
 export type Impact = "none" | "minor" | "major" | "critical";

@@ -60,7 +60,10 @@ export function installAttachments(app: Express, services: Services): void {
       if (!UUID.test(incidentId)) return refuse(res, 404, "NOT_FOUND", "No incident with this id.");
       if (!file) return refuse(res, 400, "BAD_REQUEST", "Send one file in the multipart field 'file'.");
       if (file.size === 0) return refuse(res, 422, "VALIDATION_FAILED", "The file is empty.");
-      const filename = file.originalname.normalize("NFC").replace(/[/\\\p{Cc}]/gu, "_").slice(0, 255);
+      const filename = file.originalname
+        .normalize("NFC")
+        .replace(/[/\\\p{Cc}]/gu, "_")
+        .slice(0, 255);
       const contentType = await allowedContentType(filename, file.mimetype, file.buffer);
       if (!contentType) {
         return refuse(

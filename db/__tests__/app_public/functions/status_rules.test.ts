@@ -107,23 +107,26 @@ async function runStep(context: Context, step: Step) {
     const windowId = rows[0]!.id;
     context.windows.set(step.startMaintenance, windowId);
     for (const service of step.services) {
-      await client.query("insert into app_public.maintenance_services (maintenance_window_id, service_id) values ($1, $2)", [
-        windowId,
-        services[service],
-      ]);
+      await client.query(
+        "insert into app_public.maintenance_services (maintenance_window_id, service_id) values ($1, $2)",
+        [windowId, services[service]],
+      );
     }
     expect(await advanceMaintenance(client, world.a.id, windowId)).toBe("in_progress");
   } else if ("endMaintenance" in step) {
     const windowId = context.windows.get(step.endMaintenance)!;
     await asRootIn(client, world.a.id, async () => {
-      await client.query("update app_public.maintenance_windows set ends_at = now() - interval '1 minute' where id = $1", [
-        windowId,
-      ]);
+      await client.query(
+        "update app_public.maintenance_windows set ends_at = now() - interval '1 minute' where id = $1",
+        [windowId],
+      );
     });
     expect(await advanceMaintenance(client, world.a.id, windowId)).toBe("completed");
   } else if ("cancelMaintenance" in step) {
     await asEditor(context);
-    await client.query("select id from app_public.cancel_maintenance($1)", [context.windows.get(step.cancelMaintenance)]);
+    await client.query("select id from app_public.cancel_maintenance($1)", [
+      context.windows.get(step.cancelMaintenance),
+    ]);
   } else {
     await actAs(client, db.config, world, "admin");
     await client.query("delete from app_public.incidents where id = $1", [context.incidents.get(step.deleteIncident)]);
@@ -149,7 +152,10 @@ function scenarioTest(scenario: Scenario) {
           step.expect,
         );
         for (const [name, impact] of Object.entries(step.impact ?? {})) {
-          expect((await incidentState(client, context.incidents.get(name)!))?.impact, `impact of ${name} after step ${index + 1}`).toBe(impact);
+          expect(
+            (await incidentState(client, context.incidents.get(name)!))?.impact,
+            `impact of ${name} after step ${index + 1}`,
+          ).toBe(impact);
         }
       }
     });
@@ -159,7 +165,12 @@ const SCENARIOS: Scenario[] = [
   {
     name: "overlapping incidents on one service: the worst claim wins; resolving one leaves the other's",
     steps: [
-      { post: "I1", status: "investigating", claims: { api: "degraded_performance" }, expect: { api: "degraded_performance", web: "operational" } },
+      {
+        post: "I1",
+        status: "investigating",
+        claims: { api: "degraded_performance" },
+        expect: { api: "degraded_performance", web: "operational" },
+      },
       { post: "I2", status: "investigating", claims: { api: "major_outage" }, expect: { api: "major_outage" } },
       { post: "I1", status: "identified", claims: { api: "partial_outage" }, expect: { api: "major_outage" } },
       { post: "I2", status: "resolved", expect: { api: "partial_outage" } },
@@ -171,7 +182,12 @@ const SCENARIOS: Scenario[] = [
     steps: [
       { post: "I1", status: "investigating", claims: { api: "major_outage" }, expect: { api: "major_outage" } },
       { post: "I2", status: "investigating", claims: { api: "degraded_performance" }, expect: { api: "major_outage" } },
-      { post: "I1", status: "monitoring", claims: { api: "degraded_performance" }, expect: { api: "degraded_performance" } },
+      {
+        post: "I1",
+        status: "monitoring",
+        claims: { api: "degraded_performance" },
+        expect: { api: "degraded_performance" },
+      },
       { post: "I1", status: "resolved", expect: { api: "degraded_performance" } },
       { post: "I2", status: "resolved", expect: { api: "operational" } },
     ],
@@ -179,8 +195,18 @@ const SCENARIOS: Scenario[] = [
   {
     name: "one incident over several services; resolving restores each to the worst remaining claim",
     steps: [
-      { post: "I1", status: "investigating", claims: { api: "partial_outage", web: "major_outage" }, expect: { api: "partial_outage", web: "major_outage" } },
-      { post: "I2", status: "investigating", claims: { web: "degraded_performance" }, expect: { api: "partial_outage", web: "major_outage" } },
+      {
+        post: "I1",
+        status: "investigating",
+        claims: { api: "partial_outage", web: "major_outage" },
+        expect: { api: "partial_outage", web: "major_outage" },
+      },
+      {
+        post: "I2",
+        status: "investigating",
+        claims: { web: "degraded_performance" },
+        expect: { api: "partial_outage", web: "major_outage" },
+      },
       { post: "I1", status: "resolved", expect: { api: "operational", web: "degraded_performance" } },
       { post: "I2", status: "resolved", expect: { api: "operational", web: "operational" } },
     ],
@@ -188,10 +214,20 @@ const SCENARIOS: Scenario[] = [
   {
     name: "resolve and reopen: claims count again",
     steps: [
-      { post: "I1", status: "investigating", claims: { api: "partial_outage", web: "degraded_performance" }, expect: { api: "partial_outage", web: "degraded_performance" } },
+      {
+        post: "I1",
+        status: "investigating",
+        claims: { api: "partial_outage", web: "degraded_performance" },
+        expect: { api: "partial_outage", web: "degraded_performance" },
+      },
       { post: "I1", status: "resolved", expect: { api: "operational", web: "operational" } },
       { post: "I1", status: "investigating", expect: { api: "partial_outage", web: "degraded_performance" } },
-      { post: "I1", status: "monitoring", claims: { api: "operational" }, expect: { api: "operational", web: "degraded_performance" } },
+      {
+        post: "I1",
+        status: "monitoring",
+        claims: { api: "operational" },
+        expect: { api: "operational", web: "degraded_performance" },
+      },
       { post: "I1", status: "resolved", expect: { api: "operational", web: "operational" } },
     ],
   },
@@ -206,9 +242,23 @@ const SCENARIOS: Scenario[] = [
   {
     name: "maintenance over a running incident: a worse claim beats maintenance; maintenance beats no claim",
     steps: [
-      { startMaintenance: "M1", services: ["api", "web"], expect: { api: "under_maintenance", web: "under_maintenance" } },
-      { post: "I1", status: "investigating", claims: { api: "degraded_performance" }, expect: { api: "degraded_performance", web: "under_maintenance" } },
-      { post: "I1", status: "identified", claims: { web: "operational" }, expect: { api: "degraded_performance", web: "under_maintenance" } },
+      {
+        startMaintenance: "M1",
+        services: ["api", "web"],
+        expect: { api: "under_maintenance", web: "under_maintenance" },
+      },
+      {
+        post: "I1",
+        status: "investigating",
+        claims: { api: "degraded_performance" },
+        expect: { api: "degraded_performance", web: "under_maintenance" },
+      },
+      {
+        post: "I1",
+        status: "identified",
+        claims: { web: "operational" },
+        expect: { api: "degraded_performance", web: "under_maintenance" },
+      },
       { post: "I1", status: "resolved", expect: { api: "under_maintenance", web: "under_maintenance" } },
       { endMaintenance: "M1", expect: { api: "operational", web: "operational" } },
     ],
@@ -235,7 +285,11 @@ const SCENARIOS: Scenario[] = [
     name: "two overlapping maintenance windows: the service stays under maintenance until both end",
     steps: [
       { startMaintenance: "M1", services: ["api"], expect: { api: "under_maintenance" } },
-      { startMaintenance: "M2", services: ["api", "web"], expect: { api: "under_maintenance", web: "under_maintenance" } },
+      {
+        startMaintenance: "M2",
+        services: ["api", "web"],
+        expect: { api: "under_maintenance", web: "under_maintenance" },
+      },
       { endMaintenance: "M1", expect: { api: "under_maintenance", web: "under_maintenance" } },
       { cancelMaintenance: "M2", expect: { api: "operational", web: "operational" } },
     ],
@@ -243,7 +297,12 @@ const SCENARIOS: Scenario[] = [
   {
     name: "a hidden service follows the same rules",
     steps: [
-      { post: "I1", status: "investigating", claims: { hidden: "degraded_performance" }, expect: { hidden: "degraded_performance", api: "operational" } },
+      {
+        post: "I1",
+        status: "investigating",
+        claims: { hidden: "degraded_performance" },
+        expect: { hidden: "degraded_performance", api: "operational" },
+      },
       { post: "I2", status: "investigating", claims: { hidden: "major_outage" }, expect: { hidden: "major_outage" } },
       { post: "I2", status: "resolved", expect: { hidden: "degraded_performance" } },
       { startMaintenance: "M1", services: ["hidden"], expect: { hidden: "degraded_performance" } },
@@ -264,11 +323,23 @@ const SCENARIOS: Scenario[] = [
     name: "impact: derived from the worst claim (degraded → minor, partial → major, major outage → critical) unless overridden",
     steps: [
       { post: "I1", status: "investigating", expect: {}, impact: { I1: "none" } },
-      { post: "I1", status: "investigating", claims: { api: "degraded_performance" }, expect: {}, impact: { I1: "minor" } },
+      {
+        post: "I1",
+        status: "investigating",
+        claims: { api: "degraded_performance" },
+        expect: {},
+        impact: { I1: "minor" },
+      },
       { post: "I1", status: "identified", claims: { web: "partial_outage" }, expect: {}, impact: { I1: "major" } },
       { post: "I1", status: "identified", claims: { api: "major_outage" }, expect: {}, impact: { I1: "critical" } },
       { override: "I1", impact_override: "minor", expect: { api: "major_outage" }, impact: { I1: "minor" } },
-      { post: "I1", status: "monitoring", claims: { api: "operational", web: "degraded_performance" }, expect: {}, impact: { I1: "minor" } },
+      {
+        post: "I1",
+        status: "monitoring",
+        claims: { api: "operational", web: "degraded_performance" },
+        expect: {},
+        impact: { I1: "minor" },
+      },
       { override: "I1", impact_override: null, expect: {}, impact: { I1: "minor" } },
       { post: "I1", status: "monitoring", claims: { web: "operational" }, expect: {}, impact: { I1: "none" } },
       { post: "I1", status: "monitoring", claims: { web: "partial_outage" }, expect: {}, impact: { I1: "major" } },
@@ -278,8 +349,20 @@ const SCENARIOS: Scenario[] = [
   {
     name: "impact: each incident's impact is its own, even on a shared service",
     steps: [
-      { post: "I1", status: "investigating", claims: { api: "major_outage" }, expect: { api: "major_outage" }, impact: { I1: "critical" } },
-      { post: "I2", status: "investigating", claims: { api: "degraded_performance" }, expect: { api: "major_outage" }, impact: { I1: "critical", I2: "minor" } },
+      {
+        post: "I1",
+        status: "investigating",
+        claims: { api: "major_outage" },
+        expect: { api: "major_outage" },
+        impact: { I1: "critical" },
+      },
+      {
+        post: "I2",
+        status: "investigating",
+        claims: { api: "degraded_performance" },
+        expect: { api: "major_outage" },
+        impact: { I1: "critical", I2: "minor" },
+      },
       { override: "I2", impact_override: "none", expect: {}, impact: { I1: "critical", I2: "none" } },
     ],
   },
@@ -292,60 +375,69 @@ describe("status rules (golden scenarios)", () => {
 });
 
 describe("reopening", () => {
-  it(
-    "counts each reopening, clears resolved_at, and records previous_status on every update",
-    () =>
-      withRootDb(db.rootPool, async (client) => {
-        const world = await createWorld(client);
-        const api = await createService(client, world.a.id, { name: "API" });
-        const context: Context = { client, world, services: { api, web: api, hidden: api }, incidents: new Map(), windows: new Map() };
-        const incidentId = await incident(context, "I1");
-        const table: [IncidentStatus, IncidentStatus, number, boolean][] = [
-          // status posted, previous status, reopened_count, resolved
-          ["identified", "investigating", 0, false],
-          ["resolved", "identified", 0, true],
-          ["investigating", "resolved", 1, false],
-          ["monitoring", "investigating", 1, false],
-          ["resolved", "monitoring", 1, true],
-          ["monitoring", "resolved", 2, false],
-          ["resolved", "monitoring", 2, true],
-        ];
-        for (const [status, previous, reopened, resolved] of table) {
-          await asEditor(context);
-          const { rows } = await client.query<{ previous_status: string }>(
-            `select previous_status::text as previous_status from app_public.post_incident_update($1, $2, 'x')`,
-            [incidentId, status],
-          );
-          expect(rows[0]!.previous_status, `posting ${status}`).toBe(previous);
-          await becomeRoot(client);
-          expect(await incidentState(client, incidentId), `after posting ${status}`).toMatchObject({
-            status,
-            reopened_count: reopened,
-            resolved,
-          });
-        }
-      }),
-  );
-
-  it(
-    "posting resolved on a resolved incident is not a reopening and keeps resolved_at",
-    () =>
-      withRootDb(db.rootPool, async (client) => {
-        const world = await createWorld(client);
-        const context: Context = { client, world, services: {} as Context["services"], incidents: new Map(), windows: new Map() };
-        const incidentId = await incident(context, "I1");
-        await becomeRoot(client);
-        await client.query("update app_public.incidents set status = 'resolved', resolved_at = now() - interval '1 hour' where id = $1", [incidentId]);
+  it("counts each reopening, clears resolved_at, and records previous_status on every update", () =>
+    withRootDb(db.rootPool, async (client) => {
+      const world = await createWorld(client);
+      const api = await createService(client, world.a.id, { name: "API" });
+      const context: Context = {
+        client,
+        world,
+        services: { api, web: api, hidden: api },
+        incidents: new Map(),
+        windows: new Map(),
+      };
+      const incidentId = await incident(context, "I1");
+      const table: [IncidentStatus, IncidentStatus, number, boolean][] = [
+        // status posted, previous status, reopened_count, resolved
+        ["identified", "investigating", 0, false],
+        ["resolved", "identified", 0, true],
+        ["investigating", "resolved", 1, false],
+        ["monitoring", "investigating", 1, false],
+        ["resolved", "monitoring", 1, true],
+        ["monitoring", "resolved", 2, false],
+        ["resolved", "monitoring", 2, true],
+      ];
+      for (const [status, previous, reopened, resolved] of table) {
         await asEditor(context);
-        await client.query("select id from app_public.post_incident_update($1, 'resolved', 'Postscript')", [incidentId]);
-        await becomeRoot(client);
-        const { rows } = await client.query(
-          "select reopened_count, resolved_at = now() - interval '1 hour' as kept from app_public.incidents where id = $1",
-          [incidentId],
+        const { rows } = await client.query<{ previous_status: string }>(
+          `select previous_status::text as previous_status from app_public.post_incident_update($1, $2, 'x')`,
+          [incidentId, status],
         );
-        expect(rows).toEqual([{ reopened_count: 0, kept: true }]);
-      }),
-  );
+        expect(rows[0]!.previous_status, `posting ${status}`).toBe(previous);
+        await becomeRoot(client);
+        expect(await incidentState(client, incidentId), `after posting ${status}`).toMatchObject({
+          status,
+          reopened_count: reopened,
+          resolved,
+        });
+      }
+    }));
+
+  it("posting resolved on a resolved incident is not a reopening and keeps resolved_at", () =>
+    withRootDb(db.rootPool, async (client) => {
+      const world = await createWorld(client);
+      const context: Context = {
+        client,
+        world,
+        services: {} as Context["services"],
+        incidents: new Map(),
+        windows: new Map(),
+      };
+      const incidentId = await incident(context, "I1");
+      await becomeRoot(client);
+      await client.query(
+        "update app_public.incidents set started_at = now() - interval '2 hours', status = 'resolved', resolved_at = now() - interval '1 hour' where id = $1",
+        [incidentId],
+      );
+      await asEditor(context);
+      await client.query("select id from app_public.post_incident_update($1, 'resolved', 'Postscript')", [incidentId]);
+      await becomeRoot(client);
+      const { rows } = await client.query(
+        "select reopened_count, resolved_at = now() - interval '1 hour' as kept from app_public.incidents where id = $1",
+        [incidentId],
+      );
+      expect(rows).toEqual([{ reopened_count: 0, kept: true }]);
+    }));
 });
 
 describe("status intervals (each step committed, so time moves)", () => {
@@ -367,7 +459,8 @@ describe("status intervals (each step committed, so time moves)", () => {
       let world!: World;
       let api!: string;
       let web!: string;
-      const context = () => ({ client, world, services: { api, web, hidden: web }, incidents, windows: new Map() }) as Context;
+      const context = () =>
+        ({ client, world, services: { api, web, hidden: web }, incidents, windows: new Map() }) as Context;
       const incidents = new Map<string, string>();
       await step(async () => {
         world = await createWorld(client);
@@ -398,7 +491,9 @@ describe("status intervals (each step committed, so time moves)", () => {
       expect(rows.filter((row) => row.ended_at === null)).toHaveLength(1);
       expect(rows.at(-1)!.ended_at).toBeNull();
       for (let i = 1; i < rows.length; i++) {
-        expect(rows[i - 1]!.ended_at?.getTime(), `interval ${i} closes where ${i + 1} opens`).toBe(rows[i]!.started_at.getTime());
+        expect(rows[i - 1]!.ended_at?.getTime(), `interval ${i} closes where ${i + 1} opens`).toBe(
+          rows[i]!.started_at.getTime(),
+        );
       }
       const { rows: untouched } = await client.query<Interval>(
         "select status::text as status, ended_at from app_public.service_status_intervals where service_id = $1",

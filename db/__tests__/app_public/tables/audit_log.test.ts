@@ -28,26 +28,31 @@ describeTenantTable(getDb, {
     sql: "insert into app_public.audit_log (organization_id, action, target_table, changes) values ($1, 'delete', 'forged', '{}')",
     values: (seed) => [seed.organizationId],
     tookEffect: async (client, seed) =>
-      (await countRows(client, "select 1 from app_public.audit_log where organization_id = $1 and target_table = 'forged'", [
-        seed.organizationId,
-      ])) > 0,
+      (await countRows(
+        client,
+        "select 1 from app_public.audit_log where organization_id = $1 and target_table = 'forged'",
+        [seed.organizationId],
+      )) > 0,
   },
   update: {
     minRole: null,
     sql: "update app_public.audit_log set target_table = 'forged' where organization_id = $1",
     values: (seed) => [seed.organizationId],
     tookEffect: async (client, seed) =>
-      (await countRows(client, "select 1 from app_public.audit_log where organization_id = $1 and target_table = 'forged'", [
-        seed.organizationId,
-      ])) > 0,
+      (await countRows(
+        client,
+        "select 1 from app_public.audit_log where organization_id = $1 and target_table = 'forged'",
+        [seed.organizationId],
+      )) > 0,
   },
   delete: {
     minRole: null,
     sql: "delete from app_public.audit_log where organization_id = $1",
     values: (seed) => [seed.organizationId],
     tookEffect: async (client, seed) =>
-      (await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [seed.organizationId])) ===
-      0,
+      (await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [
+        seed.organizationId,
+      ])) === 0,
   },
 });
 
@@ -58,9 +63,12 @@ describe("app_public.audit_log: append-only", () => {
     "root cannot update an entry (IPF01)",
     test(async (client, { a }) => {
       await becomeRoot(client);
-      await expectSqlState(client, "IPF01", "update app_public.audit_log set action = 'delete' where organization_id = $1", [
-        a.organizationId,
-      ]);
+      await expectSqlState(
+        client,
+        "IPF01",
+        "update app_public.audit_log set action = 'delete' where organization_id = $1",
+        [a.organizationId],
+      );
     }),
   );
 
@@ -68,9 +76,15 @@ describe("app_public.audit_log: append-only", () => {
     "root cannot delete an entry (IPF01)",
     test(async (client, { a }) => {
       await becomeRoot(client);
-      const before = await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [a.organizationId]);
-      await expectSqlState(client, "IPF01", "delete from app_public.audit_log where organization_id = $1", [a.organizationId]);
-      expect(await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [a.organizationId])).toBe(before);
+      const before = await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [
+        a.organizationId,
+      ]);
+      await expectSqlState(client, "IPF01", "delete from app_public.audit_log where organization_id = $1", [
+        a.organizationId,
+      ]);
+      expect(
+        await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [a.organizationId]),
+      ).toBe(before);
     }),
   );
 
@@ -92,7 +106,9 @@ describe("app_public.audit_log: append-only", () => {
       await actAs(client, db.config, world, "owner");
       await expectRowCount(client, 1, "delete from app_public.organizations where id = $1", [world.a.id]);
       await becomeRoot(client);
-      expect(await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [a.organizationId])).toBe(0);
+      expect(
+        await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [a.organizationId]),
+      ).toBe(0);
     }),
   );
 

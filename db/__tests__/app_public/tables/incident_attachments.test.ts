@@ -42,9 +42,11 @@ describeTenantTable(getDb, {
     sql: "update app_public.incident_attachments set filename = 'renamed.txt' where id = $1",
     values: (seed) => [seed.attachmentId],
     tookEffect: async (client, seed) =>
-      (await countRows(client, "select 1 from app_public.incident_attachments where id = $1 and filename = 'renamed.txt'", [
-        seed.attachmentId,
-      ])) === 1,
+      (await countRows(
+        client,
+        "select 1 from app_public.incident_attachments where id = $1 and filename = 'renamed.txt'",
+        [seed.attachmentId],
+      )) === 1,
   },
   delete: {
     minRole: "editor",
@@ -119,7 +121,12 @@ describe("app_public.incident_attachments: rules", () => {
     test(async (client, { world, a }) => {
       await actAs(client, db.config, world, "editor");
       await expectRowCount(client, 1, INSERT, [a.incidentId, "big.txt", "text/plain", Buffer.alloc(TEN_MB, 1)]);
-      await expectSqlState(client, "23514", INSERT, [a.incidentId, "bigger.txt", "text/plain", Buffer.alloc(TEN_MB + 1, 1)]);
+      await expectSqlState(client, "23514", INSERT, [
+        a.incidentId,
+        "bigger.txt",
+        "text/plain",
+        Buffer.alloc(TEN_MB + 1, 1),
+      ]);
     }),
   );
 
@@ -131,7 +138,13 @@ describe("app_public.incident_attachments: rules", () => {
     }),
   );
 
-  for (const contentType of ["text/html", "image/svg+xml", "application/octet-stream", "application/x-sh", "TEXT/PLAIN"]) {
+  for (const contentType of [
+    "text/html",
+    "image/svg+xml",
+    "application/octet-stream",
+    "application/x-sh",
+    "TEXT/PLAIN",
+  ]) {
     it(
       `content type ${contentType}: refused (23514)`,
       test(async (client, { world, a }) => {
@@ -141,7 +154,16 @@ describe("app_public.incident_attachments: rules", () => {
     );
   }
 
-  for (const contentType of ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv", "application/json"]) {
+  for (const contentType of [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/json",
+  ]) {
     it(
       `content type ${contentType}: accepted`,
       test(async (client, { world, a }) => {
@@ -151,7 +173,15 @@ describe("app_public.incident_attachments: rules", () => {
     );
   }
 
-  for (const filename of ["", "  ", "../etc/passwd", "dir/file.txt", "back\\slash.txt", "new\nline.txt", "n".repeat(256)]) {
+  for (const filename of [
+    "",
+    "  ",
+    "../etc/passwd",
+    "dir/file.txt",
+    "back\\slash.txt",
+    "new\nline.txt",
+    "n".repeat(256),
+  ]) {
     it(
       `file name ${JSON.stringify(filename.length > 20 ? `${filename.slice(0, 5)}…(${filename.length})` : filename)}: refused (23514)`,
       test(async (client, { world, a }) => {
@@ -180,7 +210,9 @@ describe("app_public.incident_attachments: rules", () => {
       await actAs(client, db.config, world, "admin");
       await expectRowCount(client, 1, "delete from app_public.incidents where id = $1", [a.incidentId]);
       await becomeRoot(client);
-      expect(await countRows(client, "select 1 from app_public.incident_attachments where id = $1", [a.attachmentId])).toBe(0);
+      expect(
+        await countRows(client, "select 1 from app_public.incident_attachments where id = $1", [a.attachmentId]),
+      ).toBe(0);
     }),
   );
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
 import { countRows, incidentState, statusesOf } from "../../helpers/incidentFixtures.ts";
 import { describeTenantTable, inSeededWorld } from "../../helpers/tenantTable.ts";
-import { becomeRoot, expectSqlState } from "../../helpers/transactions.ts";
+import { becomeRoot, expectSqlState, type Client } from "../../helpers/transactions.ts";
 import { actAs, expectRowCount } from "../../helpers/world.ts";
 
 let db: TestDatabase;
@@ -19,12 +19,13 @@ afterAll(async () => {
 });
 const getDb = () => db;
 
-const claimCount = (status: string) => async (client: Parameters<Parameters<typeof inSeededWorld>[1]>[0], seed: { incidentId: string; otherServiceId: string; serviceId: string }, service: "serviceId" | "otherServiceId") =>
-  countRows(client, "select 1 from app_public.incident_services where incident_id = $1 and service_id = $2 and status = $3", [
-    seed.incidentId,
-    seed[service],
-    status,
-  ]);
+/** Whether the claim (incident, service) exists with this status, as root. */
+const hasClaim = async (client: Client, incidentId: string, serviceId: string, status: string) =>
+  (await countRows(
+    client,
+    "select 1 from app_public.incident_services where incident_id = $1 and service_id = $2 and status = $3",
+    [incidentId, serviceId, status],
+  )) === 1;
 
 describeTenantTable(getDb, {
   table: "app_public.incident_services",
@@ -34,23 +35,24 @@ describeTenantTable(getDb, {
     minRole: "editor",
     sql: "insert into app_public.incident_services (incident_id, service_id, status) values ($1, $2, 'partial_outage')",
     values: (seed) => [seed.incidentId, seed.otherServiceId],
-    tookEffect: async (client, seed) => (await claimCount("partial_outage")(client, seed, "otherServiceId")) === 1,
+    tookEffect: (client, seed) => hasClaim(client, seed.incidentId, seed.otherServiceId, "partial_outage"),
   },
   update: {
     minRole: "editor",
     sql: "update app_public.incident_services set status = 'major_outage' where incident_id = $1 and service_id = $2",
     values: (seed) => [seed.incidentId, seed.serviceId],
-    tookEffect: async (client, seed) => (await claimCount("major_outage")(client, seed, "serviceId")) === 1,
+    tookEffect: (client, seed) => hasClaim(client, seed.incidentId, seed.serviceId, "major_outage"),
   },
   delete: {
     minRole: "editor",
     sql: "delete from app_public.incident_services where incident_id = $1 and service_id = $2",
     values: (seed) => [seed.incidentId, seed.serviceId],
     tookEffect: async (client, seed) =>
-      (await countRows(client, "select 1 from app_public.incident_services where incident_id = $1 and service_id = $2", [
-        seed.incidentId,
-        seed.serviceId,
-      ])) === 0,
+      (await countRows(
+        client,
+        "select 1 from app_public.incident_services where incident_id = $1 and service_id = $2",
+        [seed.incidentId, seed.serviceId],
+      )) === 0,
   },
 });
 
@@ -65,7 +67,10 @@ describe("app_public.incident_services: rules", () => {
       await expectSqlState(client, "23503", INSERT, [a.incidentId, b.serviceId, "major_outage"]);
       await expectSqlState(client, "23503", INSERT, [b.incidentId, a.serviceId, "major_outage"]);
       await becomeRoot(client);
-      expect(await statusesOf(client, b.serviceId, a.serviceId)).toEqual(["degraded_performance", "degraded_performance"]);
+      expect(await statusesOf(client, b.serviceId, a.serviceId)).toEqual([
+        "degraded_performance",
+        "degraded_performance",
+      ]);
     }),
   );
 
@@ -117,10 +122,12 @@ describe("app_public.incident_services: rules", () => {
       expect(await statusesOf(client, a.otherServiceId)).toEqual(["major_outage"]);
       expect((await incidentState(client, a.incidentId))?.impact).toBe("critical");
       await actAs(client, db.config, world, "editor");
-      await expectRowCount(client, 1, "delete from app_public.incident_services where incident_id = $1 and service_id = $2", [
-        a.incidentId,
-        a.otherServiceId,
-      ]);
+      await expectRowCount(
+        client,
+        1,
+        "delete from app_public.incident_services where incident_id = $1 and service_id = $2",
+        [a.incidentId, a.otherServiceId],
+      );
       await becomeRoot(client);
       expect(await statusesOf(client, a.otherServiceId)).toEqual(["operational"]);
       expect((await incidentState(client, a.incidentId))?.impact).toBe("minor");
@@ -131,10 +138,12 @@ describe("app_public.incident_services: rules", () => {
     "editors cannot move a claim to another incident or service (42501)",
     test(async (client, { world, a }) => {
       await actAs(client, db.config, world, "owner");
-      await expectSqlState(client, "42501", "update app_public.incident_services set service_id = $1 where incident_id = $2", [
-        a.otherServiceId,
-        a.incidentId,
-      ]);
+      await expectSqlState(
+        client,
+        "42501",
+        "update app_public.incident_services set service_id = $1 where incident_id = $2",
+        [a.otherServiceId, a.incidentId],
+      );
       await expectSqlState(client, "42501", "update app_public.incident_services set incident_id = incident_id");
     }),
   );

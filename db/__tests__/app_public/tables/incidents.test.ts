@@ -82,9 +82,12 @@ describe("app_public.incidents: rules", () => {
     "inserting with B's organization_id is refused (42501)",
     test(async (client, { world }) => {
       await actAs(client, db.config, world, "owner");
-      await expectSqlState(client, "42501", "insert into app_public.incidents (organization_id, title) values ($1, 'X')", [
-        world.b.id,
-      ]);
+      await expectSqlState(
+        client,
+        "42501",
+        "insert into app_public.incidents (organization_id, title) values ($1, 'X')",
+        [world.b.id],
+      );
     }),
   );
 
@@ -115,10 +118,10 @@ describe("app_public.incidents: rules", () => {
     "removing the assignee from A unassigns the incident",
     test(async (client, { world, a }) => {
       await becomeRoot(client);
-      await client.query("delete from app_public.organization_memberships where organization_id = $1 and user_id = $2", [
-        world.a.id,
-        world.a.members.editor.id,
-      ]);
+      await client.query(
+        "delete from app_public.organization_memberships where organization_id = $1 and user_id = $2",
+        [world.a.id, world.a.members.editor.id],
+      );
       const { rows } = await client.query("select assignee_id from app_public.incidents where id = $1", [a.incidentId]);
       expect(rows).toEqual([{ assignee_id: null }]);
     }),
@@ -180,7 +183,11 @@ describe("app_public.incidents: rules", () => {
     "creating an incident already resolved needs a root cause and a resolution summary (IPV02)",
     test(async (client, { world }) => {
       await actAs(client, db.config, world, "editor");
-      await expectSqlState(client, "IPV02", "insert into app_public.incidents (title, status) values ('R', 'resolved')");
+      await expectSqlState(
+        client,
+        "IPV02",
+        "insert into app_public.incidents (title, status) values ('R', 'resolved')",
+      );
       await expectSqlState(
         client,
         "IPV02",
@@ -216,9 +223,12 @@ describe("app_public.incidents: rules", () => {
     "a published postmortem needs a postmortem (23514)",
     test(async (client, { world, a }) => {
       await actAs(client, db.config, world, "editor");
-      await expectSqlState(client, "23514", "update app_public.incidents set postmortem_published_at = now() where id = $1", [
-        a.incidentId,
-      ]);
+      await expectSqlState(
+        client,
+        "23514",
+        "update app_public.incidents set postmortem_published_at = now() where id = $1",
+        [a.incidentId],
+      );
     }),
   );
 

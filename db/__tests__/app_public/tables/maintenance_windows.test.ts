@@ -69,7 +69,9 @@ describe("app_public.maintenance_windows: rules", () => {
         `${INSERT} returning organization_id, status::text as status, created_by_id`,
         ["Upgrade", "1 day", "1 day 1 hour"],
       );
-      expect(rows).toEqual([{ organization_id: world.a.id, status: "scheduled", created_by_id: world.a.members.editor.id }]);
+      expect(rows).toEqual([
+        { organization_id: world.a.id, status: "scheduled", created_by_id: world.a.members.editor.id },
+      ]);
     }),
   );
 
@@ -79,9 +81,12 @@ describe("app_public.maintenance_windows: rules", () => {
       await actAs(client, db.config, world, "editor");
       await expectSqlState(client, "23514", INSERT, ["Backwards", "2 hours", "1 hour"]);
       await expectSqlState(client, "23514", INSERT, ["Empty", "2 hours", "2 hours"]);
-      await expectSqlState(client, "23514", "update app_public.maintenance_windows set ends_at = starts_at where id = $1", [
-        a.maintenanceId,
-      ]);
+      await expectSqlState(
+        client,
+        "23514",
+        "update app_public.maintenance_windows set ends_at = starts_at where id = $1",
+        [a.maintenanceId],
+      );
     }),
   );
 
@@ -97,7 +102,12 @@ describe("app_public.maintenance_windows: rules", () => {
     "members cannot set the status or its times directly (42501)",
     test(async (client, { world, a }) => {
       await actAs(client, db.config, world, "owner");
-      for (const assignment of ["status = 'in_progress'", "started_at = now()", "completed_at = now()", "canceled_at = now()"]) {
+      for (const assignment of [
+        "status = 'in_progress'",
+        "started_at = now()",
+        "completed_at = now()",
+        "canceled_at = now()",
+      ]) {
         await expectSqlState(client, "42501", `update app_public.maintenance_windows set ${assignment} where id = $1`, [
           a.maintenanceId,
         ]);
@@ -144,7 +154,11 @@ describe("app_public.maintenance_services", () => {
       await expectSqlState(client, "42501", ATTACH, [a.maintenanceId, a.serviceId]);
       await expectNoEffect(client, DETACH, [a.maintenanceId, a.otherServiceId]);
       await becomeRoot(client);
-      expect(await countRows(client, "select 1 from app_public.maintenance_services where maintenance_window_id = $1", [a.maintenanceId])).toBe(1);
+      expect(
+        await countRows(client, "select 1 from app_public.maintenance_services where maintenance_window_id = $1", [
+          a.maintenanceId,
+        ]),
+      ).toBe(1);
     }),
   );
 
@@ -161,14 +175,20 @@ describe("app_public.maintenance_services", () => {
     "B's owner neither sees nor detaches A's window services; anonymous sees none",
     test(async (client, { world, a }) => {
       await actAs(client, db.config, world, "otherOwner");
-      await expectNothingVisible(client, "select 1 from app_public.maintenance_services where maintenance_window_id = $1", [
-        a.maintenanceId,
-      ]);
+      await expectNothingVisible(
+        client,
+        "select 1 from app_public.maintenance_services where maintenance_window_id = $1",
+        [a.maintenanceId],
+      );
       await expectNoEffect(client, DETACH, [a.maintenanceId, a.otherServiceId]);
       await actAs(client, db.config, world, "anonymous");
       await expectNothingVisible(client, "select 1 from app_public.maintenance_services");
       await becomeRoot(client);
-      expect(await countRows(client, "select 1 from app_public.maintenance_services where maintenance_window_id = $1", [a.maintenanceId])).toBe(1);
+      expect(
+        await countRows(client, "select 1 from app_public.maintenance_services where maintenance_window_id = $1", [
+          a.maintenanceId,
+        ]),
+      ).toBe(1);
     }),
   );
 });

@@ -70,9 +70,12 @@ describe("app_public.services: rules", () => {
     "inserting with B's organization_id is refused (42501)",
     test(async (client, { world }) => {
       await actAs(client, db.config, world, "owner");
-      await expectSqlState(client, "42501", "insert into app_public.services (organization_id, name) values ($1, 'X')", [
-        world.b.id,
-      ]);
+      await expectSqlState(
+        client,
+        "42501",
+        "insert into app_public.services (organization_id, name) values ($1, 'X')",
+        [world.b.id],
+      );
       await becomeRoot(client);
       expect(await countRows(client, "select 1 from app_public.services where name = 'X'")).toBe(0);
     }),
