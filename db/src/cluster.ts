@@ -62,29 +62,36 @@ async function runningNodeParentOf(pid: number): Promise<number | null> {
   }
 }
 
-/**
- * Stops a postgres left behind by a killed run, so the data directory can be reused. A
- * postgres whose parent is still alive belongs to a running IncidentPulse (another
- * `npm start`): refuse rather than pull the database from under it.
- */
-export async function stopLeftoverPostmaster(dataDir: string): Promise<void> {
+interface RunningPostmaster {
+  pid: number;
+  port: number;
+  /** The Node.js process that started it, when that process is still running. */
+  owner: number | null;
+}
+
+/** The postgres running on a data directory, if any (postmaster.pid: pid, dir, start, port, …). */
+async function runningPostmaster(dataDir: string): Promise<RunningPostmaster | null> {
   const pidFile = resolve(dataDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  if (!existsSync(pidFile)) return null;
+  const lines = (await readFile(pidFile, "utf8")).split("\n");
+  const pid = Number(lines[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) {
     await rm(pidFile, { force: true });
-    return;
+    return null;
   }
-  const parent = await runningNodeParentOf(pid);
-  if (parent !== null) {
-    throw new Error(`The database in ${dataDir} is in use by process ${parent} (another npm start?). Stop it first.`);
-  }
+  return { pid, port: Number(lines[3]), owner: await runningNodeParentOf(pid) };
+}
+
+/** Stops a postgres left behind by a killed run (its parent is gone), so the directory can be reused. */
+export async function stopLeftoverPostmaster(dataDir: string): Promise<void> {
+  const running = await runningPostmaster(dataDir);
+  if (!running || running.owner !== null) return;
   // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions and exit cleanly.
-  process.kill(pid, "SIGINT");
-  for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) {
+  process.kill(running.pid, "SIGINT");
+  for (let waited = 0; waited < 15_000 && isAlive(running.pid); waited += 100) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  if (isAlive(running.pid)) process.kill(running.pid, "SIGKILL");
 }
 
 function isAlive(pid: number): boolean {
@@ -118,6 +125,17 @@ export async function startEmbeddedCluster(options: StartClusterOptions): Promis
   };
 
   await makeTraversable(dirname(dataDir));
+  // A cluster another IncidentPulse process runs (npm start while an operator runs a
+  // command) is shared, never stopped; one left by a killed run is stopped and restarted.
+  const running = await runningPostmaster(dataDir);
+  if (running?.owner != null && !options.ephemeral) {
+    return {
+      port: running.port,
+      superuser: SUPERUSER,
+      superuserPassword: options.superuserPassword,
+      stop: async () => {},
+    };
+  }
   await stopLeftoverPostmaster(dataDir);
 
   const pg = new EmbeddedPostgres({

@@ -124,12 +124,19 @@ export async function prepareDatabase(config: DatabaseConfig, options: PrepareOp
   return fresh;
 }
 
-/** Tells the database which mode the server runs in (DESIGN.md §7). */
-export async function recordInstanceSettings(ownerUrl: string, multiTenant: boolean): Promise<void> {
+export interface InstanceSettings {
+  multiTenant: boolean;
+  billingGraceDays: number;
+}
+
+/** Tells the database how the server runs (DESIGN.md §7), so triggers and SQL agree with it. */
+export async function recordInstanceSettings(ownerUrl: string, settings: InstanceSettings): Promise<void> {
   await withClient(ownerUrl, async (client) => {
-    await client.query("update app_private.instance_settings set multi_tenant_enabled = $1, updated_at = now()", [
-      multiTenant,
-    ]);
-    if (!multiTenant) await client.query("select app_private.ensure_default_organization()");
+    await client.query(
+      `update app_private.instance_settings
+       set multi_tenant_enabled = $1, billing_grace_days = $2, updated_at = now()`,
+      [settings.multiTenant, settings.billingGraceDays],
+    );
+    if (!settings.multiTenant) await client.query("select app_private.ensure_default_organization()");
   });
 }

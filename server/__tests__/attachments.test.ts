@@ -19,8 +19,8 @@ const PNG = Buffer.from(
 
 beforeAll(async () => {
   server = await startTestServer({ MULTI_TENANT_ENABLED: "true" });
-  acme = await organizationWithMembers(server.url, "acme");
-  globex = await organizationWithMembers(server.url, "globex");
+  acme = await organizationWithMembers(server, "acme");
+  globex = await organizationWithMembers(server, "globex");
   const created = await graphql(
     server.url,
     `

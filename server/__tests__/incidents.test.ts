@@ -12,8 +12,8 @@ let globex: OrganizationMembers;
 
 beforeAll(async () => {
   server = await startTestServer({ MULTI_TENANT_ENABLED: "true" });
-  acme = await organizationWithMembers(server.url, "acme");
-  globex = await organizationWithMembers(server.url, "globex");
+  acme = await organizationWithMembers(server, "acme");
+  globex = await organizationWithMembers(server, "globex");
 });
 afterAll(async () => {
   await server.stop();
@@ -351,7 +351,7 @@ describe("incidents and their timeline", () => {
 
 describe("finding incidents", () => {
   it("filters by text, status, severity, service and time, and pages newest first", async () => {
-    const orgs = await organizationWithMembers(server.url, "searchco");
+    const orgs = await organizationWithMembers(server, "searchco");
     const token = orgs.tokens.owner;
     const service = await createService(token, "Search API");
     const ids: string[] = [];
@@ -434,7 +434,7 @@ describe("finding incidents", () => {
 
 describe("metrics", () => {
   it("computes MTTA and MTTR on a fixture with known answers", async () => {
-    const metricsOrg = await organizationWithMembers(server.url, "metricsco");
+    const metricsOrg = await organizationWithMembers(server, "metricsco");
     const base = Date.UTC(2026, 5, 1);
     const fixtures = [
       { severity: "low", ack: 60, resolve: 600 },

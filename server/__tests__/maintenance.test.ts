@@ -11,7 +11,7 @@ let acme: OrganizationMembers;
 
 beforeAll(async () => {
   server = await startTestServer({ MULTI_TENANT_ENABLED: "true", WORKER_ENABLED: "true" });
-  acme = await organizationWithMembers(server.url, "acme");
+  acme = await organizationWithMembers(server, "acme");
 });
 afterAll(async () => {
   await server.stop();

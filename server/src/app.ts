@@ -4,6 +4,7 @@
 import express, { type Express } from "express";
 import { installAttachments } from "./middleware/installAttachments.ts";
 import { installAuthentication } from "./middleware/installAuthentication.ts";
+import { installBilling } from "./middleware/installBilling.ts";
 import { installClient } from "./middleware/installClient.ts";
 import { installCookies } from "./middleware/installCookies.ts";
 import { installErrorHandler } from "./middleware/installErrorHandler.ts";
@@ -16,6 +17,8 @@ export async function makeApp(app: Express, services: Services): Promise<Express
   installSecurityHeaders(app, services);
   installCookies(app);
   installHealth(app, services);
+  // Before anything that parses bodies: the webhook's signature covers the raw bytes.
+  installBilling(app, services);
   installAuthentication(app, services);
   await installPostGraphile(app, services);
   installAttachments(app, services);

@@ -26,6 +26,13 @@ const environmentSchema = z.object({
   LOGIN_THROTTLE_MINUTES: z.coerce.number().int().min(1).default(15),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_PRICE_PRO: z.string().optional(),
+  STRIPE_PRICE_ENTERPRISE: z.string().optional(),
+  /** Another Stripe API endpoint, e.g. stripe-mock for local development. */
+  STRIPE_API_URL: z.string().url().optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -69,6 +69,12 @@ const SERVER_CODES: Record<string, number> = {
   PAYLOAD_TOO_LARGE: 413,
   NOT_FOUND: 404,
   INTERNAL_SERVER_ERROR: 500,
+  /** Stripe webhook whose signature is missing, wrong or too old. */
+  INVALID_SIGNATURE: 400,
+  /** Stripe settings missing: the deployment runs without billing. */
+  BILLING_NOT_CONFIGURED: 503,
+  /** Stripe failed or refused our request; not the user's doing. */
+  BILLING_UNAVAILABLE: 502,
 };
 
 const STATUS_BY_CODE: Record<string, number> = {

@@ -9,8 +9,10 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import type { DatabaseRoles } from "../../db/src/config.ts";
 import { SessionControl, type RequestIdentity } from "./auth/session.ts";
+import { BillingService } from "./billing/billingService.ts";
 import { maskError } from "./errors.ts";
 import { AuthPlugin } from "./plugins/AuthPlugin.ts";
+import { BillingPlugin } from "./plugins/BillingPlugin.ts";
 import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
 import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
 import { TenantKeyPlugin } from "./plugins/TenantKeyPlugin.ts";
@@ -38,9 +40,17 @@ export function pgSettingsFor(
 
 export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Preset {
   const { config, database } = services;
+  // One per server: it holds the Stripe client, created on first use.
+  const billing = new BillingService(config, services.ownerPool);
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
-    plugins: [TenantKeyPlugin, AuthPlugin, HttpStatusPlugin, ...(config.production ? [NoIntrospectionPlugin] : [])],
+    plugins: [
+      TenantKeyPlugin,
+      AuthPlugin,
+      BillingPlugin,
+      HttpStatusPlugin,
+      ...(config.production ? [NoIntrospectionPlugin] : []),
+    ],
     pgServices: [makePgService({ pool, schemas: ["app_public"] })],
     grafast: {
       context(requestContext) {
@@ -49,6 +59,10 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
         return {
           pgSettings: pgSettingsFor(identity, database.roles, config.STATEMENT_TIMEOUT_MS),
           session: new SessionControl(services, http?.req, http?.res),
+          billing: {
+            service: billing,
+            baseUrl: billing.baseUrl(http ? `${http.req.protocol}://${http.req.get("host")}` : undefined),
+          },
         };
       },
     },

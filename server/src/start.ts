@@ -65,7 +65,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       database = opened.config;
       await prepareDatabase(database);
     }
-    await recordInstanceSettings(database.ownerUrl, config.MULTI_TENANT_ENABLED);
+    await recordInstanceSettings(database.ownerUrl, {
+      multiTenant: config.MULTI_TENANT_ENABLED,
+      billingGraceDays: config.BILLING_GRACE_DAYS,
+    });
     if (config.SEED_DEMO_DATA) {
       const demo = await seedDemoDataOnce(database.ownerUrl, config.MULTI_TENANT_ENABLED);
       if (demo) log(`Created the demo organization "${demo.slug}" (SEED_DEMO_DATA=false turns this off).`);

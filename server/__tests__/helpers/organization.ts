@@ -1,8 +1,10 @@
 /**
- * An organization with a member per role, signed in over HTTP (multi-tenant server).
+ * An organization with a member per role, signed in over HTTP (multi-tenant server). It is on
+ * the enterprise plan unless asked otherwise, so plan limits stay out of tests about other
+ * things; the plan is set directly in the database, as billing events would.
  */
 import { expect } from "vitest";
-import { graphql, register, type Session } from "./testServer.ts";
+import { graphql, register, type Session, type TestServer } from "./testServer.ts";
 
 export type Role = "owner" | "admin" | "editor" | "viewer";
 
@@ -15,7 +17,14 @@ export interface OrganizationMembers {
 
 const SWITCH = `mutation S($id: UUID!) { switchOrganization(input: { organizationId: $id }) { token } }`;
 
-export async function organizationWithMembers(url: string, slug: string): Promise<OrganizationMembers> {
+export async function organizationWithMembers(
+  server: TestServer,
+  slug: string,
+  plan: "free" | "pro" | "enterprise" = "enterprise",
+): Promise<OrganizationMembers> {
+  const { url } = server;
+  const setPlan = (organizationId: string, value: string) =>
+    server.db.rootPool.query("update app_public.organizations set plan = $2 where id = $1", [organizationId, value]);
   const owner = await register(url, `${slug} owner`);
   const created = await graphql(
     url,
@@ -33,6 +42,7 @@ export async function organizationWithMembers(url: string, slug: string): Promis
   );
   expect(created.errors).toBeUndefined();
   const organizationId = created.data!.createOrganization.organization.rowId as string;
+  await setPlan(organizationId, "enterprise");
   const ownerToken = (await graphql(url, SWITCH, { id: organizationId }, { token: owner.token })).data!
     .switchOrganization.token as string;
 
@@ -57,5 +67,6 @@ export async function organizationWithMembers(url: string, slug: string): Promis
     tokens[role] = member.token;
     expect(member.organizationId).toBe(organizationId);
   }
+  await setPlan(organizationId, plan);
   return { organizationId, slug, tokens, users };
 }
