@@ -94,7 +94,7 @@ export async function stopLeftoverPostmaster(dataDir: string): Promise<void> {
   if (isAlive(running.pid)) process.kill(running.pid, "SIGKILL");
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { resolve } from "node:path";
-import { startEmbeddedCluster, stopLeftoverPostmaster } from "./cluster.ts";
+import { isAlive, startEmbeddedCluster, stopLeftoverPostmaster } from "./cluster.ts";
 import { rolesFor, withCredentials, type DatabaseConfig } from "./config.ts";
 import { PROJECT_ROOT, prepareDatabase } from "./setup.ts";
 import { ensureClientBuilt } from "../../server/src/middleware/installClient.ts";
@@ -25,15 +25,6 @@ async function removeAbandonedRuns(): Promise<void> {
     if (Number.isInteger(pid) && isAlive(pid)) continue;
     await stopLeftoverPostmaster(resolve(runsDir, entry, "pg"));
     await rm(resolve(runsDir, entry), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

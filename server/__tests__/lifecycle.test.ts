@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { findFreePort } from "../../db/src/cluster.ts";
+import { findFreePort, isAlive } from "../../db/src/cluster.ts";
 import { PROJECT_ROOT } from "../../db/src/setup.ts";
 import { graphql, PASSWORD } from "./helpers/testServer.ts";
 
@@ -73,14 +73,6 @@ const postmasterPid = (): number | null => {
   return existsSync(file) ? Number(readFileSync(file, "utf8").split("\n")[0]) : null;
 };
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("npm start", () => {
   it("starts on a fresh directory, restarts on the same data, and stops cleanly", async () => {

@@ -168,3 +168,16 @@ export function maskError(error: GraphQLError): GraphQLError {
 export function errorBody(code: string, message: string, extra: object = {}) {
   return { errors: [{ message, extensions: { code, ...extra } }] };
 }
+
+/**
+ * A database error a user caused, as a REST answer: the same code, status and details (such
+ * as a plan limit's) that GraphQL gives. Null for anything else, which stays unexpected.
+ */
+export function restAnswerForDatabaseError(
+  error: unknown,
+): { status: number; body: ReturnType<typeof errorBody> } | null {
+  const kind = kindOfDatabaseError(error);
+  if (!kind) return null;
+  const details = kind.details && typeof kind.details === "object" ? kind.details : {};
+  return { status: kind.status, body: errorBody(kind.code, kind.message, details) };
+}

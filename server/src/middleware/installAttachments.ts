@@ -7,7 +7,7 @@ import type { Express, NextFunction, Request, Response } from "express";
 import multer from "multer";
 import { allowedContentType, MAX_ATTACHMENT_BYTES } from "../attachments/contentType.ts";
 import { withRequestTransaction } from "../database/requestTransaction.ts";
-import { errorBody, kindOfDatabaseError } from "../errors.ts";
+import { errorBody, restAnswerForDatabaseError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { authenticationMiddleware } from "./installAuthentication.ts";
 
@@ -24,8 +24,8 @@ function refuse(res: Response, status: number, code: string, message: string) {
 
 /** Database errors a user can cause keep their code and status; anything else goes on. */
 function answerDatabaseError(error: unknown, res: Response, next: NextFunction) {
-  const kind = kindOfDatabaseError(error);
-  if (kind) return refuse(res, kind.status, kind.code, kind.message);
+  const answer = restAnswerForDatabaseError(error);
+  if (answer) return res.status(answer.status).json(answer.body);
   next(error);
 }
 
