@@ -349,6 +349,38 @@ describe("incidents and their timeline", () => {
   });
 });
 
+describe("postmortems", () => {
+  it("are written in markdown and published by editors, never published empty", async () => {
+    const id = await createIncident(acme.tokens.editor, "Needs a postmortem");
+    const PATCH = `mutation P($id: UUID!, $patch: IncidentPatch!) { updateIncident(input: { rowId: $id, patch: $patch }) { incident { postmortem postmortemPublishedAt } } }`;
+    const empty = await graphql(
+      server.url,
+      PATCH,
+      { id, patch: { postmortemPublishedAt: new Date().toISOString() } },
+      { token: acme.tokens.editor },
+    );
+    expect([empty.status, empty.code]).toEqual([422, "VALIDATION_FAILED"]);
+    const published = await graphql(
+      server.url,
+      PATCH,
+      {
+        id,
+        patch: { postmortem: "## What happened\n\nA disk filled up.", postmortemPublishedAt: new Date().toISOString() },
+      },
+      { token: acme.tokens.editor },
+    );
+    expect(published.data!.updateIncident.incident.postmortem).toContain("## What happened");
+    expect(published.data!.updateIncident.incident.postmortemPublishedAt).not.toBeNull();
+    const viewer = await graphql(
+      server.url,
+      PATCH,
+      { id, patch: { postmortem: "rewritten" } },
+      { token: acme.tokens.viewer },
+    );
+    expect(viewer.data?.updateIncident?.incident ?? null).toBeNull();
+  });
+});
+
 describe("finding incidents", () => {
   it("filters by text, status, severity, service and time, and pages newest first", async () => {
     const orgs = await organizationWithMembers(server, "searchco");
