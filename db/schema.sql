@@ -49,6 +49,21 @@ create type app_public.maintenance_status as enum ('scheduled', 'in_progress', '
 
 create type app_public.membership_role as enum ('viewer', 'editor', 'admin', 'owner');
 
+create type app_public.organization_usage as (
+  plan app_public.plan,
+  limits_enforced boolean,
+  billing_status app_public.billing_status,
+  past_due_since timestamp with time zone,
+  grace_ends_at timestamp with time zone,
+  services_used integer,
+  services_limit integer,
+  members_used integer,
+  members_limit integer,
+  incidents_this_month integer,
+  incidents_per_month_limit integer
+);
+comment on type app_public.organization_usage is 'Usage of the active organization against its plan. A null limit means unlimited; members include pending invitations.';
+
 create type app_public.plan as enum ('free', 'pro', 'enterprise');
 
 create type app_public.service_status as enum ('operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage');
@@ -321,6 +336,7 @@ create policy update_editor on app_public.incidents as permissive for update to 
   using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('incidents_per_month');
 CREATE TRIGGER _200_lifecycle BEFORE INSERT OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__lifecycle();
 CREATE TRIGGER _300_refresh_services AFTER UPDATE OF status ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__refresh_services();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
@@ -455,6 +471,7 @@ create policy update_admin on app_public.organization_invitations as permissive 
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('members');
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 
 comment on table app_public.organization_invitations is E'@behavior -insert -update -delete\nAn invitation to join an organization. Its token is shown once and stored only as a hash.';
@@ -489,6 +506,7 @@ create policy update_admin on app_public.organization_memberships as permissive 
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('members');
 CREATE TRIGGER _200_enforce_actor_rules BEFORE DELETE OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_organization_memberships__enforce_actor_rules();
 CREATE TRIGGER _210_keep_an_owner AFTER DELETE OR UPDATE OF role ON app_public.organization_memberships FOR EACH ROW WHEN ((old.role = 'owner'::app_public.membership_role)) EXECUTE FUNCTION app_private.tg_organization_memberships__keep_an_owner();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('user_id');
@@ -502,7 +520,8 @@ create table app_public.organizations (
   plan app_public.plan default 'free'::app_public.plan not null,
   billing_status app_public.billing_status default 'none'::app_public.billing_status not null,
   created_at timestamp with time zone default now() not null,
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamp with time zone default now() not null,
+  past_due_since timestamp with time zone
 );
 
 alter table app_public.organizations add constraint organizations_pkey PRIMARY KEY (id);
@@ -529,6 +548,7 @@ CREATE TRIGGER _500_audit AFTER UPDATE ON app_public.organizations FOR EACH ROW 
 comment on table app_public.organizations is 'A tenant: its members, services, incidents and status page belong to it alone.';
 comment on column app_public.organizations.slug is 'Lower-case letters, digits and dashes; names the public status page (/status/<slug>).';
 comment on column app_public.organizations.plan is 'Changed only by verified billing events, never by a client.';
+comment on column app_public.organizations.past_due_since is 'When payments started failing; creating incidents and services is refused once the grace period has passed.';
 
 create table app_public.service_groups (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -648,6 +668,7 @@ create policy update_admin on app_public.services as permissive for update to :D
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _110_stamp_status_change BEFORE INSERT OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg_services__stamp_status_change();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('services');
 CREATE TRIGGER _200_record_status_interval AFTER INSERT OR UPDATE OF status ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg_services__record_status_interval();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 
@@ -838,6 +859,29 @@ AS $function$
   where o.id = app_hidden.current_org_id() and app_hidden.current_org_role() is not null;
 $function$;
 comment on function app_public.current_organization() is 'The organization this request acts in, or null.';
+
+CREATE OR REPLACE FUNCTION app_public.current_usage()
+ RETURNS app_public.organization_usage
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select
+    o.plan,
+    app_hidden.multi_tenant_enabled(),
+    o.billing_status,
+    o.past_due_since,
+    o.past_due_since + make_interval(days => (select s.billing_grace_days from app_private.instance_settings s)),
+    app_private.usage_of(o.id, 'services'),
+    app_hidden.plan_limit(o.plan, 'services'),
+    app_private.usage_of(o.id, 'members'),
+    app_hidden.plan_limit(o.plan, 'members'),
+    app_private.usage_of(o.id, 'incidents_per_month'),
+    app_hidden.plan_limit(o.plan, 'incidents_per_month')
+  from app_public.organizations o
+  where o.id = app_hidden.current_org_id() and app_hidden.current_org_role() is not null;
+$function$;
+comment on function app_public.current_usage() is 'The active organization''s plan, billing state and usage against its limits (any member).';
 
 CREATE OR REPLACE FUNCTION app_public."current_user"()
  RETURNS app_public.users
@@ -1083,6 +1127,8 @@ grant execute on function app_public.current_membership() to :DATABASE_ANONYMOUS
 grant execute on function app_public.current_membership() to :DATABASE_VISITOR;
 grant execute on function app_public.current_organization() to :DATABASE_ANONYMOUS;
 grant execute on function app_public.current_organization() to :DATABASE_VISITOR;
+grant execute on function app_public.current_usage() to :DATABASE_ANONYMOUS;
+grant execute on function app_public.current_usage() to :DATABASE_VISITOR;
 grant execute on function app_public."current_user"() to :DATABASE_ANONYMOUS;
 grant execute on function app_public."current_user"() to :DATABASE_VISITOR;
 grant execute on function app_public.incident_counts_by_service(timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
@@ -1273,6 +1319,20 @@ AS $function$
   select coalesce((select multi_tenant_enabled from app_private.instance_settings), false);
 $function$;
 
+CREATE OR REPLACE FUNCTION app_hidden.plan_limit(plan app_public.plan, resource text)
+ RETURNS integer
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case resource
+    when 'services' then case plan when 'free' then 2 when 'pro' then 20 end
+    when 'members' then case plan when 'free' then 3 when 'pro' then 25 end
+    when 'incidents_per_month' then case plan when 'free' then 50 when 'pro' then 1000 end
+  end;
+$function$;
+comment on function app_hidden.plan_limit(app_public.plan,text) is 'free: 2 services, 3 members (pending invitations included), 50 incidents per UTC calendar month; pro: 20, 25, 1000; enterprise: unlimited.';
+
 CREATE OR REPLACE FUNCTION app_hidden.raise_error(code text, message text, detail text DEFAULT NULL::text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1345,6 +1405,7 @@ grant execute on function app_hidden.logout() to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.logout() to :DATABASE_VISITOR;
 grant execute on function app_hidden.multi_tenant_enabled() to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.multi_tenant_enabled() to :DATABASE_VISITOR;
+grant execute on function app_hidden.plan_limit(app_public.plan,text) to :DATABASE_VISITOR;
 grant execute on function app_hidden.raise_error(text,text,text) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.raise_error(text,text,text) to :DATABASE_VISITOR;
 grant execute on function app_hidden.register(text,text,text,text) to :DATABASE_ANONYMOUS;
@@ -1362,10 +1423,12 @@ create table app_private.instance_settings (
   singleton boolean default true not null,
   multi_tenant_enabled boolean default false not null,
   updated_at timestamp with time zone default now() not null,
-  demo_seeded_at timestamp with time zone
+  demo_seeded_at timestamp with time zone,
+  billing_grace_days integer default 7 not null
 );
 
 alter table app_private.instance_settings add constraint instance_settings_pkey PRIMARY KEY (singleton);
+alter table app_private.instance_settings add constraint instance_settings_billing_grace_days_check CHECK ((billing_grace_days >= 0));
 alter table app_private.instance_settings add constraint instance_settings_singleton_check CHECK (singleton);
 
 alter table app_private.instance_settings enable row level security;
@@ -1376,6 +1439,7 @@ create policy owner_all on app_private.instance_settings as permissive for all t
   with check (true);
 
 comment on table app_private.instance_settings is 'One row. The server writes MULTI_TENANT_ENABLED here at start-up so triggers, the worker and SQL agree.';
+comment on column app_private.instance_settings.billing_grace_days is 'BILLING_GRACE_DAYS, written by the server at start-up: how long a past-due organization may still create incidents and services.';
 
 create table app_private.invitation_tokens (
   token_hash bytea not null,
@@ -1393,6 +1457,31 @@ alter table app_private.invitation_tokens force row level security;
 create policy owner_all on app_private.invitation_tokens as permissive for all to :DATABASE_OWNER
   using (true)
   with check (true);
+
+create table app_private.organization_billing (
+  organization_id uuid not null,
+  stripe_customer_id text,
+  stripe_subscription_id text,
+  stripe_price_id text,
+  subscription_status text,
+  current_period_end timestamp with time zone,
+  last_event_at timestamp with time zone,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_private.organization_billing add constraint organization_billing_pkey PRIMARY KEY (organization_id);
+alter table app_private.organization_billing add constraint organization_billing_stripe_customer_id_key UNIQUE (stripe_customer_id);
+alter table app_private.organization_billing add constraint organization_billing_stripe_subscription_id_key UNIQUE (stripe_subscription_id);
+alter table app_private.organization_billing add constraint organization_billing_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+alter table app_private.organization_billing enable row level security;
+alter table app_private.organization_billing force row level security;
+
+create policy owner_all on app_private.organization_billing as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+
+comment on table app_private.organization_billing is 'An organization''s Stripe customer and subscription.';
 
 create table app_private.rate_limits (
   key character varying(255) not null,
@@ -1430,6 +1519,29 @@ create policy owner_all on app_private.sessions as permissive for all to :DATABA
   with check (true);
 
 comment on table app_private.sessions is 'One row per sign-in. Tokens name their session, so logout and password changes revoke them at once.';
+
+create table app_private.stripe_events (
+  id text not null,
+  type text not null,
+  event_created_at timestamp with time zone not null,
+  received_at timestamp with time zone default now() not null,
+  organization_id uuid,
+  outcome text not null
+);
+
+alter table app_private.stripe_events add constraint stripe_events_pkey PRIMARY KEY (id);
+alter table app_private.stripe_events add constraint stripe_events_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE SET NULL;
+
+CREATE INDEX stripe_events_organization_id_idx ON app_private.stripe_events USING btree (organization_id);
+
+alter table app_private.stripe_events enable row level security;
+alter table app_private.stripe_events force row level security;
+
+create policy owner_all on app_private.stripe_events as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+
+comment on table app_private.stripe_events is 'Every verified Stripe event, once: a replay is recognised by its id and changes nothing.';
 
 create table app_private.user_credentials (
   user_id uuid not null,
@@ -1844,6 +1956,71 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.tg__enforce_plan_limit()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_resource text := tg_argv[0];
+  v_organization app_public.organizations;
+  v_grace_days integer;
+  v_limit integer;
+  v_current integer;
+  v_previous_org text;
+begin
+  if not app_hidden.multi_tenant_enabled() then
+    return new;
+  end if;
+  v_previous_org := app_private.enter_organization(new.organization_id);
+  -- The lock serialises creators in one organization: each counts what the previous committed.
+  select * into v_organization from app_public.organizations o where o.id = new.organization_id for update;
+
+  if v_resource in ('services', 'incidents_per_month') and v_organization.billing_status = 'past_due' then
+    select s.billing_grace_days into v_grace_days from app_private.instance_settings s;
+    if v_organization.past_due_since <= now() - make_interval(days => v_grace_days) then
+      perform app_hidden.raise_error('IPL02',
+        'Payment for this organization is past due. Update the payment method to create more.',
+        json_build_object(
+          'pastDueSince', v_organization.past_due_since,
+          'graceDays', v_grace_days,
+          'plan', v_organization.plan
+        )::text);
+    end if;
+  end if;
+
+  v_limit := app_hidden.plan_limit(v_organization.plan, v_resource);
+  -- Accepting an invitation turns a pending invitation, counted when it was created, into a
+  -- member: the count does not change, so it is never refused.
+  -- (Nested: NEW has no user_id on invitations, and PL/pgSQL resolves the whole condition.)
+  if tg_table_name = 'organization_memberships' then
+    if exists (
+      select 1 from app_public.organization_invitations i
+      where i.organization_id = new.organization_id and i.accepted_by = new.user_id and i.accepted_at = now()
+    ) then
+      v_limit := null;
+    end if;
+  end if;
+  if v_limit is not null then
+    v_current := app_private.usage_of(new.organization_id, v_resource);
+    if v_current >= v_limit then
+      perform app_hidden.raise_error('IPL01',
+        format('The %s plan allows %s %s. Upgrade to create more.', v_organization.plan, v_limit,
+               replace(v_resource, '_', ' ')),
+        json_build_object(
+          'resource', v_resource,
+          'limit', v_limit,
+          'current', v_current,
+          'plan', v_organization.plan
+        )::text);
+    end if;
+  end if;
+  perform app_private.leave_organization(v_previous_org);
+  return new;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.tg__timestamps()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2148,4 +2325,26 @@ begin
   end if;
   return new;
 end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.usage_of(organization_id uuid, resource text)
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case resource
+    when 'services' then (
+      select count(*) from app_public.services s where s.organization_id = usage_of.organization_id)
+    when 'members' then (
+      select count(*) from app_public.organization_memberships m where m.organization_id = usage_of.organization_id)
+      + (
+      select count(*) from app_public.organization_invitations i
+      where i.organization_id = usage_of.organization_id
+        and i.accepted_at is null and i.revoked_at is null and i.expires_at > now())
+    when 'incidents_per_month' then (
+      select count(*) from app_public.incidents i
+      where i.organization_id = usage_of.organization_id
+        and i.created_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC')
+  end::integer;
 $function$;

@@ -73,7 +73,6 @@ const postmasterPid = (): number | null => {
   return existsSync(file) ? Number(readFileSync(file, "utf8").split("\n")[0]) : null;
 };
 
-
 describe("npm start", () => {
   it("starts on a fresh directory, restarts on the same data, and stops cleanly", async () => {
     const first = await start();
