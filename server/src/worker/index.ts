@@ -9,10 +9,14 @@ import type pg from "pg";
 import { Logger, parseCrontab, run, type Runner, type TaskList } from "graphile-worker";
 import { maintenance_windows__advance } from "./tasks/maintenance_windows__advance.ts";
 import { sessions__purge_expired } from "./tasks/sessions__purge_expired.ts";
+import { status_snapshots__rebuild } from "./tasks/status_snapshots__rebuild.ts";
+import { status_snapshots__roll_up } from "./tasks/status_snapshots__roll_up.ts";
 
 export const taskList: TaskList = {
   maintenance_windows__advance,
   sessions__purge_expired,
+  status_snapshots__rebuild,
+  status_snapshots__roll_up,
 };
 
 const crontabPath = resolve(dirname(fileURLToPath(import.meta.url)), "crontab");
