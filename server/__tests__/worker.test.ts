@@ -12,6 +12,8 @@ let ownerPool: pg.Pool;
 beforeAll(async () => {
   db = await createTestDatabase();
   ownerPool = new pg.Pool({ connectionString: db.config.ownerUrl });
+  ownerPool.on("error", () => undefined);
+  ownerPool.on("connect", (client) => client.on("error", () => undefined));
 });
 afterAll(async () => {
   await ownerPool.end();
@@ -49,6 +51,56 @@ describe("sessions__purge_expired", () => {
     const limits = await db.rootPool.query<{ key: string }>("select key from app_private.rate_limits");
     expect(limits.rows.map((row) => row.key)).toEqual(["login-email:new"]);
     const failed = await db.rootPool.query("select count(*)::int as n from graphile_worker.jobs");
+    expect(failed.rows[0].n).toBe(0);
+  });
+});
+
+describe("status snapshot tasks", () => {
+  it("rebuild on changes (one job per organization) and roll up uptime nightly for every organization", async () => {
+    const { rows } = await db.rootPool.query<{ id: string }>(
+      "insert into app_public.organizations (name, slug) values ('Nightly', 'nightly'), ('Other', 'other') returning id",
+    );
+    const [nightly, other] = rows.map((row) => row.id) as [string, string];
+    for (const org of [nightly, other]) {
+      const client = await db.rootPool.connect();
+      try {
+        await client.query("begin");
+        await client.query("select set_config('jwt.claims.org_id', $1, true)", [org]);
+        const service = await client.query<{ id: string }>(
+          "insert into app_public.services (name) values ('Core') returning id",
+        );
+        // Two days of history, so there is a finished day to roll up.
+        await client.query(
+          "update app_public.service_status_intervals set started_at = now() - interval '2 days' where service_id = $1",
+          [service.rows[0]!.id],
+        );
+        await client.query("commit");
+      } finally {
+        client.release();
+      }
+    }
+    // The inserts queued rebuilds a moment ahead (to coalesce bursts); run them, then the nightly task.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await runOnce({ pgPool: ownerPool, taskList, noHandleSignals: true });
+    const built = await db.rootPool.query<{ slug: string; version: string }>(
+      "select slug, version from app_public.status_snapshots where organization_id = any($1) order by slug",
+      [[nightly, other]],
+    );
+    expect(built.rows).toEqual([
+      { slug: "nightly", version: "1" },
+      { slug: "other", version: "1" },
+    ]);
+
+    await quickAddJob({ pgPool: ownerPool }, "status_snapshots__roll_up", {});
+    await runOnce({ pgPool: ownerPool, taskList, noHandleSignals: true });
+    const rolled = await db.rootPool.query<{ organization_id: string; days: number }>(
+      "select organization_id, count(*)::int as days from app_public.service_uptime_days where organization_id = any($1) group by organization_id order by organization_id",
+      [[nightly, other]],
+    );
+    expect(rolled.rows.map((row) => row.days)).toEqual([2, 2]);
+    const failed = await db.rootPool.query(
+      "select count(*)::int as n from graphile_worker.jobs where last_error is not null",
+    );
     expect(failed.rows[0].n).toBe(0);
   });
 });
