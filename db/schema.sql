@@ -193,6 +193,7 @@ create policy update_editor on app_public.incident_services as permissive for up
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incident_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _300_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_services FOR EACH ROW EXECUTE FUNCTION app_private.tg_incident_services__refresh();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('incident_id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.incident_services is 'A service an incident affects, with the status the incident claims for it. The worst claim of the active incidents sets the service''s status.';
 
@@ -269,6 +270,7 @@ create policy update_editor on app_public.incident_updates as permissive for upd
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _200_apply_to_incident BEFORE INSERT ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg_incident_updates__apply_to_incident();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.incident_updates is E'@behavior -insert\nThe incident''s timeline. Posted with postIncidentUpdate; only public updates ever reach the status page.';
 comment on column app_public.incident_updates.previous_status is 'The incident''s status before this update (shows reopenings).';
@@ -340,6 +342,7 @@ CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.incidents FOR EACH RO
 CREATE TRIGGER _200_lifecycle BEFORE INSERT OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__lifecycle();
 CREATE TRIGGER _300_refresh_services AFTER UPDATE OF status ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__refresh_services();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.incidents is 'Something is wrong. Its status moves through updates (postIncidentUpdate), which keep the timeline.';
 comment on column app_public.incidents.status is 'Changed by posting an update; resolving needs rootCause and resolutionSummary.';
@@ -379,6 +382,7 @@ create policy tenant_fence on app_public.maintenance_services as restrictive for
 
 CREATE TRIGGER _300_refresh_services AFTER INSERT OR DELETE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_services__refresh();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('maintenance_window_id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.maintenance_services is 'The services a maintenance window affects.';
 
@@ -431,6 +435,7 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.maintenance
 CREATE TRIGGER _300_refresh_services AFTER UPDATE OF status ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_windows__refresh_services();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 CREATE TRIGGER _500_schedule AFTER INSERT OR UPDATE OF starts_at, ends_at, status ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_windows__schedule();
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.maintenance_windows is 'Planned work. The worker starts and completes it on time, setting its services under maintenance and restoring them.';
 comment on column app_public.maintenance_windows.status is 'Moved by the worker on time; cancelMaintenance cancels.';
@@ -521,7 +526,8 @@ create table app_public.organizations (
   billing_status app_public.billing_status default 'none'::app_public.billing_status not null,
   created_at timestamp with time zone default now() not null,
   updated_at timestamp with time zone default now() not null,
-  past_due_since timestamp with time zone
+  past_due_since timestamp with time zone,
+  suspended_at timestamp with time zone
 );
 
 alter table app_public.organizations add constraint organizations_pkey PRIMARY KEY (id);
@@ -544,11 +550,13 @@ create policy update_admin on app_public.organizations as permissive for update 
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _500_audit AFTER UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR UPDATE OF name, slug, suspended_at ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.organizations is 'A tenant: its members, services, incidents and status page belong to it alone.';
 comment on column app_public.organizations.slug is 'Lower-case letters, digits and dashes; names the public status page (/status/<slug>).';
 comment on column app_public.organizations.plan is 'Changed only by verified billing events, never by a client.';
 comment on column app_public.organizations.past_due_since is 'When payments started failing; creating incidents and services is refused once the grace period has passed.';
+comment on column app_public.organizations.suspended_at is 'Set by operators: a suspended organization''s status page answers 404 and reveals nothing.';
 
 create table app_public.service_groups (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -587,6 +595,7 @@ create policy update_admin on app_public.service_groups as permissive for update
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.service_groups is 'An ordered group of services on the status page.';
 comment on column app_public.service_groups.collapsed is 'Whether the status page shows the group folded by default.';
@@ -622,6 +631,34 @@ create policy tenant_fence on app_public.service_status_intervals as restrictive
 CREATE TRIGGER _500_audit AFTER INSERT OR UPDATE ON app_public.service_status_intervals FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 
 comment on table app_public.service_status_intervals is E'@behavior -insert -update -delete\nThe history of a service''s status, kept by the database; uptime is computed from it.';
+
+create table app_public.service_uptime_days (
+  organization_id uuid not null,
+  service_id uuid not null,
+  day date not null,
+  operational_seconds integer default 0 not null,
+  degraded_seconds integer default 0 not null,
+  partial_outage_seconds integer default 0 not null,
+  major_outage_seconds integer default 0 not null,
+  maintenance_seconds integer default 0 not null
+);
+
+alter table app_public.service_uptime_days add constraint service_uptime_days_pkey PRIMARY KEY (organization_id, service_id, day);
+alter table app_public.service_uptime_days add constraint service_uptime_days_organization_id_service_id_fkey FOREIGN KEY (organization_id, service_id) REFERENCES app_public.services(organization_id, id) ON DELETE CASCADE;
+
+alter table app_public.service_uptime_days enable row level security;
+alter table app_public.service_uptime_days force row level security;
+
+create policy owner_all on app_public.service_uptime_days as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.service_uptime_days as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.service_uptime_days as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+comment on table app_public.service_uptime_days is E'@behavior -insert -update -delete\nTime per status for each service and finished UTC day, rolled up nightly from the status intervals.';
 
 create table app_public.services (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -670,11 +707,81 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.services FO
 CREATE TRIGGER _110_stamp_status_change BEFORE INSERT OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg_services__stamp_status_change();
 CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('services');
 CREATE TRIGGER _200_record_status_interval AFTER INSERT OR UPDATE OF status ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg_services__record_status_interval();
+CREATE TRIGGER _310_refresh_impacts AFTER UPDATE OF hidden ON app_public.services FOR EACH ROW WHEN ((old.hidden IS DISTINCT FROM new.hidden)) EXECUTE FUNCTION app_private.tg_services__refresh_impacts();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.services is 'A component of the status page: something customers rely on.';
 comment on column app_public.services.hidden is 'Hidden services are not on the public page and do not count in its overall status.';
 comment on column app_public.services.status is 'Set by hand or by incident updates; restored automatically when incidents resolve and maintenance ends.';
+
+create table app_public.status_page_settings (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  title text,
+  description text,
+  time_zone text default 'Etc/UTC'::text not null,
+  support_url text,
+  published boolean default true not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.status_page_settings add constraint status_page_settings_pkey PRIMARY KEY (organization_id);
+alter table app_public.status_page_settings add constraint status_page_settings_description_check CHECK ((length(description) <= 2000));
+alter table app_public.status_page_settings add constraint status_page_settings_support_url_check CHECK (((support_url ~ '^https?://[^\s]+$'::text) AND (length(support_url) <= 500)));
+alter table app_public.status_page_settings add constraint status_page_settings_title_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 100)));
+alter table app_public.status_page_settings add constraint status_page_settings_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+alter table app_public.status_page_settings enable row level security;
+alter table app_public.status_page_settings force row level security;
+
+create policy insert_admin on app_public.status_page_settings as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy owner_all on app_public.status_page_settings as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.status_page_settings as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.status_page_settings as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_admin on app_public.status_page_settings as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _200_check BEFORE INSERT OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg_status_page_settings__check();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('organization_id');
+CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
+
+comment on table app_public.status_page_settings is 'How the public status page presents the organization (owners and admins). Without a row, the defaults apply: the organization''s name, UTC, published.';
+comment on column app_public.status_page_settings.time_zone is 'An IANA time zone name, e.g. Europe/Berlin.';
+
+create table app_public.status_snapshots (
+  organization_id uuid not null,
+  slug public.citext not null,
+  published boolean not null,
+  active boolean not null,
+  version bigint not null,
+  etag text not null,
+  body jsonb not null,
+  built_at timestamp with time zone default now() not null
+);
+
+alter table app_public.status_snapshots add constraint status_snapshots_pkey PRIMARY KEY (organization_id);
+alter table app_public.status_snapshots add constraint status_snapshots_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX status_snapshots_slug_idx ON app_public.status_snapshots USING btree (slug);
+
+alter table app_public.status_snapshots enable row level security;
+alter table app_public.status_snapshots force row level security;
+
+create policy owner_all on app_public.status_snapshots as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_published on app_public.status_snapshots as permissive for select to :DATABASE_ANONYMOUS, :DATABASE_VISITOR
+  using (published AND active);
+
+comment on table app_public.status_snapshots is E'@behavior -*\nThe public view of each published, active organization, rebuilt by the worker; the only thing the public reads.';
 
 create table app_public.users (
   id uuid default gen_random_uuid() not null,
@@ -1105,9 +1212,15 @@ grant delete, select on table app_public.service_groups to :DATABASE_VISITOR;
 grant insert (name, "position", collapsed) on table app_public.service_groups to :DATABASE_VISITOR;
 grant update (name, "position", collapsed) on table app_public.service_groups to :DATABASE_VISITOR;
 grant select on table app_public.service_status_intervals to :DATABASE_VISITOR;
+grant select on table app_public.service_uptime_days to :DATABASE_VISITOR;
 grant delete, select on table app_public.services to :DATABASE_VISITOR;
 grant insert (name, description, "position", group_id, hidden, status) on table app_public.services to :DATABASE_VISITOR;
 grant update (name, description, "position", group_id, hidden, status) on table app_public.services to :DATABASE_VISITOR;
+grant select on table app_public.status_page_settings to :DATABASE_VISITOR;
+grant insert (title, description, time_zone, support_url, published) on table app_public.status_page_settings to :DATABASE_VISITOR;
+grant update (title, description, time_zone, support_url, published) on table app_public.status_page_settings to :DATABASE_VISITOR;
+grant select on table app_public.status_snapshots to :DATABASE_ANONYMOUS;
+grant select on table app_public.status_snapshots to :DATABASE_VISITOR;
 grant select on table app_public.users to :DATABASE_ANONYMOUS;
 grant select on table app_public.users to :DATABASE_VISITOR;
 grant update (name) on table app_public.users to :DATABASE_VISITOR;
@@ -1652,6 +1765,136 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.build_status_snapshot(organization_id uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_org app_public.organizations;
+  v_settings app_public.status_page_settings;
+  v_base text;
+  v_today date := (now() at time zone 'UTC')::date;
+  v_components jsonb;
+  v_statuses app_public.service_status[];
+  v_impacts app_public.incident_impact[];
+  v_updated_at timestamptz;
+begin
+  select * into v_org from app_public.organizations o where o.id = build_status_snapshot.organization_id;
+  select * into v_settings from app_public.status_page_settings s where s.organization_id = v_org.id;
+  v_base := '/status/' || v_org.slug;
+
+  -- Components: visible services, plus a group row for each group that has any.
+  with visible as (
+    select * from app_public.services s where s.organization_id = v_org.id and not s.hidden
+  ), groups as (
+    select g.*, (select max(v.status) from visible v where v.group_id = g.id) as status,
+           (select jsonb_agg(v.id order by v.position, v.name) from visible v where v.group_id = g.id) as members
+    from app_public.service_groups g
+    where g.organization_id = v_org.id and exists (select 1 from visible v where v.group_id = g.id)
+  )
+  select coalesce(jsonb_agg(c.component order by c.position, c.name), '[]'),
+         array_agg(c.status) filter (where not c.is_group)
+  into v_components, v_statuses
+  from (
+    select app_private.component_json(v) as component, v.position, v.name, v.status, false as is_group from visible v
+    union all
+    select jsonb_build_object(
+             'id', g.id, 'name', g.name, 'status', g.status, 'created_at', g.created_at,
+             'updated_at', g.updated_at, 'position', g.position, 'description', null, 'showcase', false,
+             'start_date', null, 'group_id', null, 'page_id', g.organization_id, 'group', true,
+             'only_show_if_degraded', false, 'components', g.members, 'collapsed', g.collapsed),
+           g.position, g.name, g.status, true
+    from groups g
+  ) c;
+
+  select array_agg(i.impact) into v_impacts
+  from app_public.incidents i
+  where i.organization_id = v_org.id and i.visibility = 'public' and i.status <> 'resolved';
+
+  -- The page changes when any of its content does; the build time is not content.
+  select greatest(
+    v_org.updated_at, v_settings.updated_at,
+    (select max(s.updated_at) from app_public.services s where s.organization_id = v_org.id),
+    (select max(i.updated_at) from app_public.incidents i where i.organization_id = v_org.id),
+    (select max(u.updated_at) from app_public.incident_updates u where u.organization_id = v_org.id),
+    (select max(w.updated_at) from app_public.maintenance_windows w where w.organization_id = v_org.id)
+  ) into v_updated_at;
+
+  return jsonb_build_object(
+    'page', jsonb_build_object(
+      'id', v_org.id,
+      'name', coalesce(v_settings.title, v_org.name),
+      'url', v_base,
+      'time_zone', coalesce(v_settings.time_zone, 'Etc/UTC'),
+      'updated_at', v_updated_at
+    ),
+    'status', app_private.status_indicator(coalesce(v_statuses, '{}'), coalesce(v_impacts, '{}')),
+    'components', v_components,
+    'incidents', coalesce((
+      select jsonb_agg(app_private.incident_json(i, v_base) order by i.started_at desc, i.id)
+      from app_public.incidents i
+      where i.organization_id = v_org.id and i.visibility = 'public' and i.status <> 'resolved'
+    ), '[]'),
+    'scheduled_maintenances', coalesce((
+      select jsonb_agg(app_private.maintenance_json(w, v_base) order by w.starts_at, w.id)
+      from app_public.maintenance_windows w
+      where w.organization_id = v_org.id and w.status in ('scheduled', 'in_progress')
+    ), '[]'),
+    'incident_history', coalesce((
+      select jsonb_agg(app_private.incident_json(i, v_base) order by i.started_at desc, i.id)
+      from (
+        select * from app_public.incidents i
+        where i.organization_id = v_org.id and i.visibility = 'public'
+        order by i.started_at desc, i.id limit 50
+      ) i
+    ), '[]'),
+    'recent_incidents', coalesce((
+      select jsonb_agg(app_private.incident_json(i, v_base) order by i.resolved_at desc, i.id)
+      from app_public.incidents i
+      where i.organization_id = v_org.id and i.visibility = 'public' and i.status = 'resolved'
+        and i.resolved_at >= now() - interval '14 days'
+    ), '[]'),
+    'maintenance_history', coalesce((
+      select jsonb_agg(app_private.maintenance_json(w, v_base) order by w.starts_at desc, w.id)
+      from (
+        select * from app_public.maintenance_windows w
+        where w.organization_id = v_org.id order by w.starts_at desc, w.id limit 50
+      ) w
+    ), '[]'),
+    'uptime', jsonb_build_object(
+      'days', 90,
+      'method', 'Per UTC day: time in major outage counts as down, partial outage as half down, degraded performance as up; time under maintenance is left out.',
+      'components', coalesce((
+        select jsonb_agg(jsonb_build_object(
+          'id', s.id,
+          'name', s.name,
+          'uptime_percent', (
+            select round(100.0 * (sum(d.counted) - sum(d.down)) / nullif(sum(d.counted), 0), 3)
+            from app_private.service_uptime_window(s, v_today) d),
+          'days', (
+            select jsonb_agg(jsonb_build_object(
+              'date', d.day,
+              'uptime_percent', round(100.0 * (d.counted - d.down) / nullif(d.counted, 0), 3),
+              'major_outage_seconds', d.major,
+              'partial_outage_seconds', d.partial,
+              'degraded_seconds', d.degraded,
+              'maintenance_seconds', d.maintenance
+            ) order by d.day)
+            from app_private.service_uptime_window(s, v_today) d)
+        ) order by s.position, s.name)
+        from app_public.services s
+        where s.organization_id = v_org.id and not s.hidden
+      ), '[]')
+    ),
+    'support_url', v_settings.support_url,
+    'description', v_settings.description
+  );
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.claims_for_session(session app_private.sessions, organization_id uuid DEFAULT NULL::uuid)
  RETURNS app_hidden.token_claims
  LANGUAGE sql
@@ -1661,6 +1904,29 @@ AS $function$
   select row(session.id, session.user_id, m.organization_id, m.role)::app_hidden.token_claims
   from (select 1) as one
   left join lateral app_private.membership_for_token(session.user_id, organization_id) m on true;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.component_json(service app_public.services)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select jsonb_build_object(
+    'id', service.id,
+    'name', service.name,
+    'status', service.status,
+    'created_at', service.created_at,
+    'updated_at', service.updated_at,
+    'position', service.position,
+    'description', service.description,
+    'showcase', true,
+    'start_date', (service.created_at at time zone 'UTC')::date,
+    'group_id', service.group_id,
+    'page_id', service.organization_id,
+    'group', false,
+    'only_show_if_degraded', false
+  );
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.create_session(user_id uuid)
@@ -1723,7 +1989,9 @@ AS $function$
     else 'none'
   end::app_public.incident_impact
   from app_public.incident_services c
-  where c.organization_id = derived_impact.organization_id and c.incident_id = derived_impact.incident_id;
+  join app_public.services s on s.organization_id = c.organization_id and s.id = c.service_id
+  where c.organization_id = derived_impact.organization_id and c.incident_id = derived_impact.incident_id
+    and not s.hidden;
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.ensure_default_organization()
@@ -1762,6 +2030,59 @@ AS $function$
   select public.crypt(password, public.gen_salt('bf', 10));
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.incident_json(incident app_public.incidents, base_path text)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select jsonb_build_object(
+    'id', incident.id,
+    'name', incident.title,
+    'status', incident.status,
+    'impact', incident.impact,
+    'created_at', incident.created_at,
+    'updated_at', incident.updated_at,
+    'started_at', incident.started_at,
+    'monitoring_at', (
+      select min(u.display_at) from app_public.incident_updates u
+      where u.organization_id = incident.organization_id and u.incident_id = incident.id
+        and u.is_public and u.status = 'monitoring'),
+    'resolved_at', incident.resolved_at,
+    'shortlink', base_path || '/incidents/' || incident.id,
+    'page_id', incident.organization_id,
+    'incident_updates', coalesce((
+      select jsonb_agg(jsonb_build_object(
+        'id', u.id,
+        'incident_id', u.incident_id,
+        'status', u.status,
+        'body', u.body,
+        'created_at', u.created_at,
+        'updated_at', u.updated_at,
+        'display_at', u.display_at,
+        'affected_components', (
+          select jsonb_agg(jsonb_build_object(
+            'code', c.service_id, 'name', s.name, 'old_status', c.old_status, 'new_status', c.new_status
+          ) order by s.position, s.name)
+          from app_public.incident_update_service_changes c
+          join app_public.services s on s.organization_id = c.organization_id and s.id = c.service_id
+          where c.organization_id = u.organization_id and c.incident_update_id = u.id and not s.hidden),
+        'deliver_notifications', true,
+        'custom_tweet', null,
+        'tweet_id', null
+      ) order by u.display_at desc, u.created_at desc)
+      from app_public.incident_updates u
+      where u.organization_id = incident.organization_id and u.incident_id = incident.id and u.is_public
+    ), '[]'),
+    'components', coalesce((
+      select jsonb_agg(app_private.component_json(s) order by s.position, s.name)
+      from app_public.incident_services c
+      join app_public.services s on s.organization_id = c.organization_id and s.id = c.service_id
+      where c.organization_id = incident.organization_id and c.incident_id = incident.id and not s.hidden
+    ), '[]')
+  );
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.leave_organization(previous text)
  RETURNS void
  LANGUAGE sql
@@ -1795,6 +2116,60 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.maintenance_json(maintenance app_public.maintenance_windows, base_path text)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  with timeline(status, body, at) as (
+    select 'scheduled', coalesce(nullif(btrim(maintenance.body), ''), maintenance.title), maintenance.created_at
+    union all
+    select 'in_progress', 'Maintenance is in progress.', maintenance.started_at where maintenance.started_at is not null
+    union all
+    select 'completed', 'Maintenance has completed.', maintenance.completed_at where maintenance.completed_at is not null
+    union all
+    select 'completed', 'This maintenance was canceled.', maintenance.canceled_at where maintenance.canceled_at is not null
+  )
+  select jsonb_build_object(
+    'id', maintenance.id,
+    'name', maintenance.title,
+    'status', case maintenance.status when 'canceled' then 'completed' else maintenance.status::text end,
+    'impact', 'maintenance',
+    'created_at', maintenance.created_at,
+    'updated_at', maintenance.updated_at,
+    'started_at', maintenance.started_at,
+    'monitoring_at', null,
+    'resolved_at', coalesce(maintenance.completed_at, maintenance.canceled_at),
+    'shortlink', base_path || '/maintenance/' || maintenance.id,
+    'page_id', maintenance.organization_id,
+    'scheduled_for', maintenance.starts_at,
+    'scheduled_until', maintenance.ends_at,
+    'incident_updates', (
+      select jsonb_agg(jsonb_build_object(
+        'id', md5(maintenance.id::text || t.status || t.at::text)::uuid,
+        'incident_id', maintenance.id,
+        'status', t.status,
+        'body', t.body,
+        'created_at', t.at,
+        'updated_at', t.at,
+        'display_at', t.at,
+        'affected_components', null,
+        'deliver_notifications', true,
+        'custom_tweet', null,
+        'tweet_id', null
+      ) order by t.at desc)
+      from timeline t),
+    'components', coalesce((
+      select jsonb_agg(app_private.component_json(s) order by s.position, s.name)
+      from app_public.maintenance_services ms
+      join app_public.services s on s.organization_id = ms.organization_id and s.id = ms.service_id
+      where ms.organization_id = maintenance.organization_id and ms.maintenance_window_id = maintenance.id
+        and not s.hidden
+    ), '[]')
+  );
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.membership_for_token(user_id uuid, organization_id uuid DEFAULT NULL::uuid)
  RETURNS app_public.organization_memberships
  LANGUAGE sql
@@ -1806,6 +2181,45 @@ AS $function$
     and (membership_for_token.organization_id is null or m.organization_id = membership_for_token.organization_id)
   order by m.created_at, m.organization_id
   limit 1;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.rebuild_status_snapshot(organization_id uuid)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_org app_public.organizations;
+  v_published boolean;
+  v_body jsonb;
+  v_old app_public.status_snapshots;
+  v_version bigint;
+begin
+  select * into v_org from app_public.organizations o where o.id = rebuild_status_snapshot.organization_id;
+  if v_org.id is null then
+    return null;
+  end if;
+  select coalesce((select s.published from app_public.status_page_settings s where s.organization_id = v_org.id), true)
+  into v_published;
+  v_body := app_private.build_status_snapshot(v_org.id);
+
+  select * into v_old from app_public.status_snapshots s where s.organization_id = v_org.id for update;
+  if v_old.organization_id is not null and v_old.body = v_body and v_old.slug = v_org.slug
+     and v_old.published = v_published and v_old.active = (v_org.suspended_at is null) then
+    return v_old.version;
+  end if;
+  v_version := coalesce(v_old.version, 0) + 1;
+  insert into app_public.status_snapshots (organization_id, slug, published, active, version, etag, body, built_at)
+  values (v_org.id, v_org.slug, v_published, v_org.suspended_at is null, v_version, md5(v_body::text), v_body, now())
+  on conflict (organization_id) do update
+    set slug = excluded.slug, published = excluded.published, active = excluded.active, version = excluded.version,
+        etag = excluded.etag, body = excluded.body, built_at = excluded.built_at;
+  perform pg_notify('status_snapshots', json_build_object(
+    'organizationId', v_org.id, 'slug', v_org.slug, 'previousSlug', v_old.slug, 'version', v_version
+  )::text);
+  return v_version;
+end;
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.refresh_service_status(organization_id uuid, service_id uuid)
@@ -1898,6 +2312,81 @@ AS $function$
   where id = session_id and revoked_at is null;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.roll_up_uptime(organization_id uuid)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_rows integer;
+begin
+  insert into app_public.service_uptime_days (
+    organization_id, service_id, day, operational_seconds, degraded_seconds,
+    partial_outage_seconds, major_outage_seconds, maintenance_seconds
+  )
+  select s.organization_id, s.id, d.day,
+         coalesce(sum(u.seconds) filter (where u.status = 'operational'), 0),
+         coalesce(sum(u.seconds) filter (where u.status = 'degraded_performance'), 0),
+         coalesce(sum(u.seconds) filter (where u.status = 'partial_outage'), 0),
+         coalesce(sum(u.seconds) filter (where u.status = 'major_outage'), 0),
+         coalesce(sum(u.seconds) filter (where u.status = 'under_maintenance'), 0)
+  from app_public.services s
+  cross join lateral (
+    select gs::date as day
+    from generate_series((now() at time zone 'UTC')::date - 90, (now() at time zone 'UTC')::date - 1, interval '1 day') gs
+  ) d
+  left join lateral app_private.uptime_seconds(
+    s.organization_id, s.id, d.day::timestamp at time zone 'UTC', (d.day + 1)::timestamp at time zone 'UTC'
+  ) u on true
+  where s.organization_id = roll_up_uptime.organization_id
+    and not exists (
+      select 1 from app_public.service_uptime_days r
+      where r.organization_id = s.organization_id and r.service_id = s.id and r.day = d.day
+    )
+  group by s.organization_id, s.id, d.day
+  -- Days without any recorded status (before the service's history starts) are not rows.
+  having coalesce(sum(u.seconds), 0) > 0;
+  get diagnostics v_rows = row_count;
+  return v_rows;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.service_uptime_window(service app_public.services, today date)
+ RETURNS TABLE(day date, counted numeric, down numeric, major integer, partial integer, degraded integer, maintenance integer)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select d.day,
+         (t.operational + t.degraded + t.partial + t.major)::numeric,
+         (t.major + 0.5 * t.partial)::numeric,
+         t.major, t.partial, t.degraded, t.maintenance
+  from (select gs::date as day from generate_series(today - 89, today, interval '1 day') gs) d
+  cross join lateral (
+    select r.operational_seconds as operational, r.degraded_seconds as degraded,
+           r.partial_outage_seconds as partial, r.major_outage_seconds as major,
+           r.maintenance_seconds as maintenance
+    from app_public.service_uptime_days r
+    where r.organization_id = service.organization_id and r.service_id = service.id and r.day = d.day
+    union all
+    select coalesce(sum(u.seconds) filter (where u.status = 'operational'), 0)::integer,
+           coalesce(sum(u.seconds) filter (where u.status = 'degraded_performance'), 0)::integer,
+           coalesce(sum(u.seconds) filter (where u.status = 'partial_outage'), 0)::integer,
+           coalesce(sum(u.seconds) filter (where u.status = 'major_outage'), 0)::integer,
+           coalesce(sum(u.seconds) filter (where u.status = 'under_maintenance'), 0)::integer
+    from app_private.uptime_seconds(
+      service.organization_id, service.id, d.day::timestamp at time zone 'UTC', (d.day + 1)::timestamp at time zone 'UTC'
+    ) u
+    where not exists (
+      select 1 from app_public.service_uptime_days r
+      where r.organization_id = service.organization_id and r.service_id = service.id and r.day = d.day
+    )
+    limit 1
+  ) t
+  where t.operational + t.degraded + t.partial + t.major + t.maintenance > 0;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.session_is_active(session_id uuid, user_id uuid)
  RETURNS boolean
  LANGUAGE sql
@@ -1909,6 +2398,25 @@ AS $function$
     where s.id = session_id and s.user_id = session_is_active.user_id
       and s.revoked_at is null and s.expires_at > now()
   );
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.status_indicator(statuses app_public.service_status[], impacts app_public.incident_impact[])
+ RETURNS jsonb
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select case
+    when 'major_outage' = any (statuses) or 'critical' = any (impacts)
+      then '{"indicator": "critical", "description": "Major Service Outage"}'
+    when 'partial_outage' = any (statuses) or 'major' = any (impacts)
+      then '{"indicator": "major", "description": "Partial System Outage"}'
+    when 'degraded_performance' = any (statuses) or 'minor' = any (impacts)
+      then '{"indicator": "minor", "description": "Minor Service Outage"}'
+    when 'under_maintenance' = any (statuses)
+      then '{"indicator": "none", "description": "Service Under Maintenance"}'
+    else '{"indicator": "none", "description": "All Systems Operational"}'
+  end::jsonb;
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.tg__audit()
@@ -2018,6 +2526,29 @@ begin
   end if;
   perform app_private.leave_organization(v_previous_org);
   return new;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg__schedule_status_rebuild()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_row jsonb := to_jsonb(coalesce(new, old));
+  v_org uuid := coalesce(v_row ->> 'organization_id', v_row ->> 'id')::uuid;
+begin
+  if not exists (select 1 from app_public.organizations o where o.id = v_org) then
+    return null;
+  end if;
+  perform graphile_worker.add_job(
+    'status_snapshots__rebuild',
+    json_build_object('organizationId', v_org),
+    job_key := 'status:' || v_org,
+    max_attempts := 5
+  );
+  return null;
 end;
 $function$;
 
@@ -2312,6 +2843,26 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.tg_services__refresh_impacts()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+begin
+  update app_public.incidents i set impact = app_private.derived_impact(i.organization_id, i.id)
+  from app_public.incident_services c
+  where c.organization_id = new.organization_id and c.service_id = new.id
+    and i.organization_id = c.organization_id and i.id = c.incident_id
+    and i.impact_override is null
+    and i.impact is distinct from app_private.derived_impact(i.organization_id, i.id);
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.tg_services__stamp_status_change()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2325,6 +2876,35 @@ begin
   end if;
   return new;
 end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_status_page_settings__check()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if not exists (select 1 from pg_catalog.pg_timezone_names z where z.name = new.time_zone) then
+    perform app_hidden.raise_error('IPV01', format('Unknown time zone "%s".', left(new.time_zone, 60)));
+  end if;
+  return new;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.uptime_seconds(organization_id uuid, service_id uuid, from_time timestamp with time zone, to_time timestamp with time zone)
+ RETURNS TABLE(status app_public.service_status, seconds integer)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select i.status,
+         sum(extract(epoch from least(coalesce(i.ended_at, now()), to_time) - greatest(i.started_at, from_time)))::integer
+  from app_public.service_status_intervals i
+  where i.organization_id = uptime_seconds.organization_id
+    and i.service_id = uptime_seconds.service_id
+    and i.started_at < to_time
+    and coalesce(i.ended_at, now()) > from_time
+  group by i.status;
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.usage_of(organization_id uuid, resource text)

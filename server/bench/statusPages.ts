@@ -34,7 +34,8 @@ interface LoadResult {
 
 async function load(url: string, headers: Record<string, string> = {}): Promise<LoadResult> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: LOAD_SECONDS, headers });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99 };
 }
 
@@ -204,7 +205,9 @@ try {
     const changed = await fetch(`${origin}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: `mutation { createIncident(input: { incident: { title: "Bench ${round}" } }) { clientMutationId } }` }),
+      body: JSON.stringify({
+        query: `mutation { createIncident(input: { incident: { title: "Bench ${round}" } }) { clientMutationId } }`,
+      }),
     });
     if (changed.status !== 200) throw new Error(`mutation answered ${changed.status}`);
     const times = await arrivals;
@@ -225,4 +228,7 @@ try {
 }
 
 console.log(JSON.stringify(results, null, 2));
-await writeFile(resolve(PROJECT_ROOT, quick ? ".data/bench-quick.json" : "BENCHMARKS.json"), JSON.stringify(results, null, 2) + "\n");
+await writeFile(
+  resolve(PROJECT_ROOT, quick ? ".data/bench-quick.json" : "BENCHMARKS.json"),
+  JSON.stringify(results, null, 2) + "\n",
+);

@@ -11,6 +11,7 @@ import { installErrorHandler } from "./middleware/installErrorHandler.ts";
 import { installHealth } from "./middleware/installHealth.ts";
 import { installPostGraphile } from "./middleware/installPostGraphile.ts";
 import { installSecurityHeaders } from "./middleware/installSecurityHeaders.ts";
+import { installStatusPages } from "./middleware/installStatusPages.ts";
 import type { Services } from "./services.ts";
 
 export async function makeApp(app: Express, services: Services): Promise<Express> {
@@ -20,6 +21,8 @@ export async function makeApp(app: Express, services: Services): Promise<Express
   // Before anything that parses bodies: the webhook's signature covers the raw bytes.
   installBilling(app, services);
   installAuthentication(app, services);
+  // Public, cacheable, served from memory; before the client's HTML catch-all.
+  await installStatusPages(app, services);
   await installPostGraphile(app, services);
   installAttachments(app, services);
   await installClient(app);

@@ -26,6 +26,10 @@ const environmentSchema = z.object({
   LOGIN_THROTTLE_MINUTES: z.coerce.number().int().min(1).default(15),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Comment lines on idle status streams (SSE), so proxies keep them open. */
+  STATUS_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(10).default(15_000),
+  /** Concurrent status streams one client address may hold; more answer 429. */
+  STATUS_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
@@ -59,4 +63,11 @@ export function readServerConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
     dataDir: resolve(config.DATA_DIR),
     production,
   };
+}
+
+/** The origin users reach this server at: PUBLIC_URL, or else the address it listens on. */
+export function publicOrigin(config: Pick<ServerConfig, "PUBLIC_URL" | "HOST">, port: number): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/+$/, "");
+  const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }

@@ -64,6 +64,8 @@ const SERVER_CODES: Record<string, number> = {
   UNAUTHENTICATED: 401,
   CSRF_TOKEN_INVALID: 403,
   TOO_MANY_ATTEMPTS: 429,
+  /** Too many concurrent status streams (SSE) from one client address. */
+  TOO_MANY_STREAMS: 429,
   GRAPHQL_VALIDATION_FAILED: 400,
   BAD_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,

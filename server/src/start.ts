@@ -14,7 +14,7 @@ import type { DatabaseConfig } from "../../db/src/config.ts";
 import { createExpressApp, makeApp } from "./app.ts";
 import { LoginThrottle } from "./auth/loginThrottle.ts";
 import { TokenService } from "./auth/tokens.ts";
-import type { ServerConfig } from "./config.ts";
+import { publicOrigin, type ServerConfig } from "./config.ts";
 import type { Services } from "./services.ts";
 import { startWorker } from "./worker/index.ts";
 
@@ -118,8 +118,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           }),
       });
       const { port } = httpServer.address() as AddressInfo;
-      const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
-      url = config.PUBLIC_URL ?? `http://${host}:${port}`;
+      url = publicOrigin(config, port);
       log(`IncidentPulse is ready at ${url}`);
     }
     return { url, services, stop };

@@ -4,11 +4,7 @@
  * process makes them absolute when it serialises a version.
  */
 export type ComponentStatus =
-  | "operational"
-  | "degraded_performance"
-  | "partial_outage"
-  | "major_outage"
-  | "under_maintenance";
+  "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
 
 export interface PageJson {
   id: string;
@@ -50,7 +46,8 @@ export interface IncidentUpdateJson {
   created_at: string;
   updated_at: string;
   display_at: string;
-  affected_components: { code: string; name: string; old_status: ComponentStatus; new_status: ComponentStatus }[] | null;
+  affected_components:
+    { code: string; name: string; old_status: ComponentStatus; new_status: ComponentStatus }[] | null;
   deliver_notifications: boolean;
   custom_tweet: null;
   tweet_id: null;

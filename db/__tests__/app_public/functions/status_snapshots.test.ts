@@ -144,6 +144,34 @@ describe("what the public never sees", () => {
   });
 });
 
+describe("hidden services", () => {
+  it("do not show through the impact of a public incident, nor the overall status", async () => {
+    const org = await newOrganization("hiding");
+    const incident = await inOrganization(org, async (client) => {
+      const { rows: services } = await client.query<{ id: string }>(
+        "insert into app_public.services (name, hidden) values ('Back office', true) returning id",
+      );
+      const { rows } = await client.query<{ id: string }>(
+        "insert into app_public.incidents (title) values ('Public') returning id",
+      );
+      await client.query(
+        "insert into app_public.incident_services (incident_id, service_id, status) values ($1, $2, 'major_outage')",
+        [rows[0]!.id, services[0]!.id],
+      );
+      return rows[0]!.id;
+    });
+    const body = await build(org);
+    expect(body.status).toEqual({ indicator: "none", description: "All Systems Operational" });
+    expect(body.incidents.map((i) => [i.name, i.impact, i.components])).toEqual([["Public", "none", []]]);
+
+    // Showing the service again makes its claim count.
+    await inOrganization(org, (client) => client.query("update app_public.services set hidden = false"));
+    const { rows } = await db.rootPool.query("select impact from app_public.incidents where id = $1", [incident]);
+    expect(rows[0].impact).toBe("critical");
+    expect((await build(org)).status.indicator).toBe("critical");
+  });
+});
+
 describe("uptime (golden)", () => {
   const day = (offset: number) => {
     const date = new Date();
