@@ -1,6 +1,7 @@
 /**
  * The Express app, built from ordered installers; each owns one concern.
  */
+import type { RequestListener } from "node:http";
 import express, { type Express } from "express";
 import { installAttachments } from "./middleware/installAttachments.ts";
 import { installAuthentication } from "./middleware/installAuthentication.ts";
@@ -14,7 +15,8 @@ import { installSecurityHeaders } from "./middleware/installSecurityHeaders.ts";
 import { installStatusPages } from "./middleware/installStatusPages.ts";
 import type { Services } from "./services.ts";
 
-export async function makeApp(app: Express, services: Services): Promise<Express> {
+/** The request listener: the status pages' in-memory fast path first, then the Express app. */
+export async function makeApp(app: Express, services: Services): Promise<RequestListener> {
   installSecurityHeaders(app, services);
   installCookies(app);
   installHealth(app, services);
@@ -22,12 +24,14 @@ export async function makeApp(app: Express, services: Services): Promise<Express
   installBilling(app, services);
   installAuthentication(app, services);
   // Public, cacheable, served from memory; before the client's HTML catch-all.
-  await installStatusPages(app, services);
+  const statusFastPath = await installStatusPages(app, services);
   await installPostGraphile(app, services);
   installAttachments(app, services);
   await installClient(app);
   installErrorHandler(app);
-  return app;
+  return (req, res) => {
+    if (!statusFastPath(req, res)) app(req, res);
+  };
 }
 
 export const createExpressApp = () => express();
