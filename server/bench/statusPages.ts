@@ -15,7 +15,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { writeFile, mkdtemp, rm, readFile } from "node:fs/promises";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir, cpus } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
@@ -73,15 +72,23 @@ async function waitForSummary(url: string): Promise<Response> {
   }
 }
 
-/** A reference server answering every request with the same bytes and headers as ours. */
-async function referenceServer(body: Buffer, headers: Record<string, string>): Promise<http.Server> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, headers);
-    res.end(body);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return server;
+/**
+ * A reference server answering every request with the same bytes and headers as ours, in a
+ * process of its own like the product (the load generator runs in this one).
+ */
+async function referenceServer(body: Buffer, headers: Record<string, string>): Promise<{ url: string; stop(): void }> {
+  const bodyFile = join(dataDir, "reference-body");
+  await writeFile(bodyFile, body);
+  const program = `
+    const http = require("node:http");
+    const body = require("node:fs").readFileSync(${JSON.stringify(bodyFile)});
+    const headers = ${JSON.stringify(headers)};
+    const server = http.createServer((_req, res) => { res.writeHead(200, headers); res.end(body); });
+    server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+  `;
+  const child = spawn(process.execPath, ["-e", program], { stdio: ["ignore", "pipe", "inherit"] });
+  const [chunk] = (await once(child.stdout!, "data")) as [Buffer];
+  return { url: `http://127.0.0.1:${Number(chunk.toString().trim())}/`, stop: () => child.kill() };
 }
 
 const rssKilobytes = async (pid: number) =>
@@ -166,14 +173,14 @@ try {
 
   // 1. Read path, alternating reference and product twice; the better run of each counts.
   const reference = await referenceServer(body, headers);
-  const referenceUrl = `http://127.0.0.1:${(reference.address() as AddressInfo).port}/`;
+  const referenceUrl = reference.url;
   const referenceRuns: LoadResult[] = [];
   const productRuns: LoadResult[] = [];
   for (let round = 0; round < 2; round++) {
     referenceRuns.push(await load(referenceUrl));
     productRuns.push(await load(summaryUrl));
   }
-  reference.close();
+  reference.stop();
   const best = (runs: LoadResult[]) => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
   const ours = best(productRuns);
   const bare = best(referenceRuns);
