@@ -13,10 +13,10 @@
 import "../src/preload.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { writeFile, mkdtemp, rm, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir, cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import autocannon from "autocannon";
 import { findFreePort } from "../../db/src/cluster.ts";
 import { PROJECT_ROOT } from "../../db/src/setup.ts";
