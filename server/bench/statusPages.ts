@@ -235,7 +235,6 @@ try {
 }
 
 console.log(JSON.stringify(results, null, 2));
-await writeFile(
-  resolve(PROJECT_ROOT, quick ? ".data/bench-quick.json" : "BENCHMARKS.json"),
-  JSON.stringify(results, null, 2) + "\n",
-);
+const output = resolve(PROJECT_ROOT, quick ? ".data/bench-quick.json" : "BENCHMARKS.json");
+await mkdir(dirname(output), { recursive: true });
+await writeFile(output, JSON.stringify(results, null, 2) + "\n");
