@@ -24,6 +24,7 @@ const environmentSchema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(10),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
   LOGIN_THROTTLE_MINUTES: z.coerce.number().int().min(1).default(15),
+  API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Comment lines on idle status streams (SSE), so proxies keep them open. */

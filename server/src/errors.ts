@@ -23,6 +23,7 @@ const BY_SQLSTATE: Record<string, ErrorKind> = {
   IPF02: { code: "NOT_A_MEMBER", status: 403 },
   IPF03: { code: "CANNOT_CHANGE_OWN_ROLE", status: 403 },
   IPF04: { code: "OWNER_ROLE_REQUIRED", status: 403 },
+  IPF05: { code: "API_KEY_NOT_ALLOWED", status: 403 },
   IPC01: { code: "LAST_OWNER", status: 409 },
   IPC02: { code: "ALREADY_MEMBER", status: 409 },
   IPC03: { code: "EMAIL_TAKEN", status: 409 },
@@ -60,6 +61,8 @@ const BY_SQLSTATE: Record<string, ErrorKind> = {
 /** Codes raised by the server itself (not the database), with their HTTP status. */
 const SERVER_CODES: Record<string, number> = {
   INVALID_TOKEN: 401,
+  INVALID_API_KEY: 401,
+  RATE_LIMITED: 429,
   INVALID_CREDENTIALS: 401,
   UNAUTHENTICATED: 401,
   CSRF_TOKEN_INVALID: 403,

@@ -11,6 +11,7 @@ import type { DatabaseRoles } from "../../db/src/config.ts";
 import { SessionControl, type RequestIdentity } from "./auth/session.ts";
 import { BillingService } from "./billing/billingService.ts";
 import { maskError } from "./errors.ts";
+import { ApiKeysPlugin } from "./plugins/ApiKeysPlugin.ts";
 import { AuthPlugin } from "./plugins/AuthPlugin.ts";
 import { BillingPlugin } from "./plugins/BillingPlugin.ts";
 import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
@@ -28,12 +29,16 @@ export function pgSettingsFor(
     role: identity ? roles.visitor : roles.anonymous,
     statement_timeout: String(statementTimeoutMs),
   };
-  if (identity) {
+  if (identity?.kind === "session") {
     const { claims } = identity;
     settings["jwt.claims.user_id"] = claims.userId;
     settings["jwt.claims.session_id"] = claims.sessionId;
     if (claims.organizationId) settings["jwt.claims.org_id"] = claims.organizationId;
     if (claims.membershipRole) settings["jwt.claims.membership_role"] = claims.membershipRole;
+  } else if (identity?.kind === "apiKey") {
+    settings["jwt.claims.api_key_id"] = identity.apiKeyId;
+    settings["jwt.claims.org_id"] = identity.organizationId;
+    settings["jwt.claims.membership_role"] = identity.role;
   }
   return settings;
 }
@@ -47,6 +52,7 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
     plugins: [
       TenantKeyPlugin,
       AuthPlugin,
+      ApiKeysPlugin,
       BillingPlugin,
       HttpStatusPlugin,
       ...(config.production ? [NoIntrospectionPlugin] : []),

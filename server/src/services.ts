@@ -5,6 +5,7 @@
 import type { Server } from "node:http";
 import type pg from "pg";
 import type { DatabaseConfig } from "../../db/src/config.ts";
+import type { ApiKeyVerifier } from "./auth/apiKeys.ts";
 import type { LoginThrottle } from "./auth/loginThrottle.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { ServerConfig } from "./config.ts";
@@ -18,6 +19,7 @@ export interface Services {
   authenticatorPool: pg.Pool;
   tokens: TokenService;
   loginThrottle: LoginThrottle;
+  apiKeys: ApiKeyVerifier;
   httpServer: Server;
   /** Registers an action for shutdown; actions run in reverse order of registration. */
   onShutdown(name: string, action: () => Promise<void> | void): void;

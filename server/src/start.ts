@@ -12,6 +12,7 @@ import { loadOrCreateLocalSecrets } from "../../db/src/localSecrets.ts";
 import { prepareDatabase, recordInstanceSettings } from "../../db/src/setup.ts";
 import type { DatabaseConfig } from "../../db/src/config.ts";
 import { createExpressApp, makeApp } from "./app.ts";
+import { ApiKeyVerifier } from "./auth/apiKeys.ts";
 import { LoginThrottle } from "./auth/loginThrottle.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { publicOrigin, type ServerConfig } from "./config.ts";
@@ -92,6 +93,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
         windowMinutes: config.LOGIN_THROTTLE_MINUTES,
       }),
+      apiKeys: new ApiKeyVerifier(ownerPool, config.API_KEY_REQUESTS_PER_MINUTE),
       httpServer,
       onShutdown: (name, action) => shutdownActions.push({ name, action }),
     };

@@ -7,16 +7,16 @@
  */
 import type { Request, Response } from "express";
 import type { Services } from "../services.ts";
-import type { TokenClaims } from "./tokens.ts";
+import type { MembershipRole, TokenClaims } from "./tokens.ts";
 
 export const SESSION_COOKIE = "ip_session";
 export const CSRF_COOKIE = "ip_csrf";
 export const CSRF_HEADER = "x-csrf-token";
 
-export interface RequestIdentity {
-  claims: TokenClaims;
-  source: "bearer" | "cookie";
-}
+/** Who is calling: a person's session (token or cookie) or an API key. */
+export type RequestIdentity =
+  | { kind: "session"; claims: TokenClaims; source: "bearer" | "cookie" }
+  | { kind: "apiKey"; apiKeyId: string; organizationId: string; role: MembershipRole; source: "bearer" };
 
 declare global {
   namespace Express {

@@ -1,10 +1,12 @@
 /**
- * Verifies the caller's token before GraphQL sees the request, so a bad token gets a clean
- * HTTP 401 with a coded error (errors raised inside pgSettings lose their codes), and checks
- * that the session it names is still active: logout and password changes revoke at once.
+ * Verifies the caller's credentials before GraphQL or a REST route sees the request, so a bad
+ * one gets a clean HTTP 401 with a coded error (errors raised inside pgSettings lose their
+ * codes): a session token (whose session must still be active: logout and password changes
+ * revoke at once) or an API key (`Bearer ipk_…`, checked by the database).
  */
 import type { Express, NextFunction, Request, Response } from "express";
 import { clearSessionCookies, CSRF_HEADER, SESSION_COOKIE, type RequestIdentity } from "../auth/session.ts";
+import { looksLikeApiKey } from "../auth/apiKeys.ts";
 import { InvalidTokenError } from "../auth/tokens.ts";
 import { errorBody } from "../errors.ts";
 import type { Services } from "../services.ts";
@@ -13,7 +15,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const BEARER = /^Bearer\s+([A-Za-z0-9\-_.]+)\s*$/i;
 
 export function authenticationMiddleware(services: Services) {
-  const { tokens, ownerPool } = services;
+  const { tokens, ownerPool, apiKeys } = services;
 
   const refuse = (
     res: Response,
@@ -46,9 +48,37 @@ export function authenticationMiddleware(services: Services) {
       return next();
     }
 
-    let identity: RequestIdentity;
+    if (source === "bearer" && looksLikeApiKey(token)) {
+      try {
+        const check = await apiKeys.check(token);
+        if (check.valid) {
+          req.identity = check.identity;
+          return next();
+        }
+        if (check.reason === "rate_limited") {
+          res.setHeader("Retry-After", String(check.retryAfterSeconds ?? 60));
+          res.status(429).json(
+            errorBody("RATE_LIMITED", "Too many requests with this API key.", {
+              retryAfterSeconds: check.retryAfterSeconds,
+            }),
+          );
+          return;
+        }
+        const messages = {
+          malformed: "This is not a valid API key.",
+          unknown: "This API key does not exist.",
+          revoked: "This API key has been revoked.",
+          expired: "This API key has expired.",
+        };
+        return refuse(res, source, "INVALID_API_KEY", messages[check.reason], check.reason);
+      } catch (error) {
+        return next(error);
+      }
+    }
+
+    let identity: Extract<RequestIdentity, { kind: "session" }>;
     try {
-      identity = { claims: tokens.verify(token), source };
+      identity = { kind: "session", claims: tokens.verify(token), source };
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) return next(error);
       const message =

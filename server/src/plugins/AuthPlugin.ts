@@ -157,7 +157,7 @@ export const AuthPlugin = extendSchema((build) => {
           logout() {
             const $session = context().get("session");
             const $done = sideEffectWithPgClientTransaction(executor, $session, async (client, session) => {
-              if (session.identity) await client.query({ text: "select app_hidden.logout()" });
+              if (session.identity?.kind === "session") await client.query({ text: "select app_hidden.logout()" });
               session.clear();
               return true;
             });
