@@ -6,11 +6,13 @@ import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 const OUR_SCHEMAS = ["app_public", "app_hidden", "app_private"];
 /**
- * Private tables looked up across organizations by a key from outside (an invitation token's
- * hash, Stripe's ids): never readable by the API roles, so neither fenced nor tenant-keyed.
+ * Private tables looked up across organizations by a key from outside (the hash of an
+ * invitation token or an API key, Stripe's ids): never readable by the API roles, so neither
+ * fenced nor tenant-keyed.
  */
 const CROSS_TENANT_LOOKUPS = [
   "app_private.invitation_tokens",
+  "app_private.api_key_hashes",
   "app_private.organization_billing",
   "app_private.stripe_events",
 ];

@@ -16,7 +16,8 @@ afterAll(async () => {
 const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 /**
- * Root fields that share a name with a helper on purpose: the AuthPlugin's mutations, and
+ * Root fields that share a name with a helper on purpose: the AuthPlugin's and
+ * ApiKeysPlugin's mutations, and
  * app_public.multi_tenant_enabled(), the public face of app_hidden.multi_tenant_enabled().
  */
 const DELIBERATE_ROOT_FIELDS = new Set([
@@ -25,6 +26,7 @@ const DELIBERATE_ROOT_FIELDS = new Set([
   "logout",
   "switchOrganization",
   "inviteMember",
+  "createApiKey",
   "multiTenantEnabled",
 ]);
 
