@@ -74,6 +74,47 @@ create type app_public.service_status_change as (
 );
 comment on type app_public.service_status_change is 'A status an update claims for one affected service.';
 
+create table app_public.api_keys (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  name text not null,
+  role app_public.membership_role default 'viewer'::app_public.membership_role not null,
+  display_prefix text not null,
+  created_by_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone,
+  last_used_at timestamp with time zone,
+  revoked_at timestamp with time zone
+);
+
+alter table app_public.api_keys add constraint api_keys_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.api_keys add constraint api_keys_check CHECK (((expires_at IS NULL) OR (expires_at > created_at)));
+alter table app_public.api_keys add constraint api_keys_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)));
+alter table app_public.api_keys add constraint api_keys_role_check CHECK ((role <> 'owner'::app_public.membership_role));
+alter table app_public.api_keys add constraint api_keys_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.api_keys add constraint api_keys_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX api_keys_created_by_id_idx ON app_public.api_keys USING btree (created_by_id);
+CREATE INDEX api_keys_organization_id_created_at_idx ON app_public.api_keys USING btree (organization_id, created_at DESC);
+
+alter table app_public.api_keys enable row level security;
+alter table app_public.api_keys force row level security;
+
+create policy owner_all on app_public.api_keys as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.api_keys as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy tenant_fence on app_public.api_keys as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.api_keys FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.api_keys FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.api_keys is E'@behavior -insert -update -delete\nKeys for tools: each acts in this organization with its role. Created with createApiKey (shown once), revoked with revokeApiKey.';
+
 create table app_public.audit_log (
   organization_id uuid not null,
   id uuid default gen_random_uuid() not null,
@@ -82,7 +123,8 @@ create table app_public.audit_log (
   action text not null,
   target_table text not null,
   target_id uuid,
-  changes jsonb not null
+  changes jsonb not null,
+  actor_api_key_id uuid
 );
 
 alter table app_public.audit_log add constraint audit_log_pkey PRIMARY KEY (organization_id, id);
@@ -92,6 +134,7 @@ alter table app_public.audit_log add constraint audit_log_organization_id_fkey F
 
 CREATE INDEX audit_log_actor_user_id_idx ON app_public.audit_log USING btree (actor_user_id);
 CREATE INDEX audit_log_organization_id_action_occurred_at_idx ON app_public.audit_log USING btree (organization_id, action, occurred_at DESC);
+CREATE INDEX audit_log_organization_id_actor_api_key_id_occurred_at_idx ON app_public.audit_log USING btree (organization_id, actor_api_key_id, occurred_at DESC);
 CREATE INDEX audit_log_organization_id_actor_user_id_occurred_at_idx ON app_public.audit_log USING btree (organization_id, actor_user_id, occurred_at DESC);
 CREATE INDEX audit_log_organization_id_occurred_at_id_idx ON app_public.audit_log USING btree (organization_id, occurred_at DESC, id);
 CREATE INDEX audit_log_organization_id_target_table_target_id_idx ON app_public.audit_log USING btree (organization_id, target_table, target_id);
@@ -112,6 +155,7 @@ CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_public.audit_log 
 
 comment on table app_public.audit_log is E'@behavior -insert -update -delete\nEvery change to the organization''s data: who, what, and the changed columns before and after. Owners and admins read it; nobody changes it.';
 comment on column app_public.audit_log.changes is 'Per column: {"before": …, "after": …} (only changed columns for updates). Secrets and file contents never appear.';
+comment on column app_public.audit_log.actor_api_key_id is 'The API key that made the change, when a tool did (its row may be gone since).';
 
 create table app_public.incident_attachments (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -238,15 +282,18 @@ create table app_public.incident_updates (
   display_at timestamp with time zone default now() not null,
   author_user_id uuid default app_hidden.current_user_id(),
   created_at timestamp with time zone default now() not null,
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamp with time zone default now() not null,
+  author_api_key_id uuid default app_hidden.current_api_key_id()
 );
 
 alter table app_public.incident_updates add constraint incident_updates_pkey PRIMARY KEY (organization_id, id);
 alter table app_public.incident_updates add constraint incident_updates_body_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 20000)));
 alter table app_public.incident_updates add constraint incident_updates_author_user_id_fkey FOREIGN KEY (author_user_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.incident_updates add constraint incident_updates_organization_id_author_api_key_id_fkey FOREIGN KEY (organization_id, author_api_key_id) REFERENCES app_public.api_keys(organization_id, id) ON DELETE SET NULL (author_api_key_id);
 alter table app_public.incident_updates add constraint incident_updates_organization_id_incident_id_fkey FOREIGN KEY (organization_id, incident_id) REFERENCES app_public.incidents(organization_id, id) ON DELETE CASCADE;
 
 CREATE INDEX incident_updates_author_user_id_idx ON app_public.incident_updates USING btree (author_user_id);
+CREATE INDEX incident_updates_organization_id_author_api_key_id_idx ON app_public.incident_updates USING btree (organization_id, author_api_key_id);
 CREATE INDEX incident_updates_organization_id_incident_id_display_at_idx ON app_public.incident_updates USING btree (organization_id, incident_id, display_at);
 
 alter table app_public.incident_updates enable row level security;
@@ -276,6 +323,7 @@ comment on table app_public.incident_updates is E'@behavior -insert\nThe inciden
 comment on column app_public.incident_updates.previous_status is 'The incident''s status before this update (shows reopenings).';
 comment on column app_public.incident_updates.is_public is 'false: an internal note, never shown on the status page.';
 comment on column app_public.incident_updates.display_at is 'When the update is shown to have happened (may be back-dated).';
+comment on column app_public.incident_updates.author_api_key_id is 'The API key that posted the update, when a tool did.';
 
 create table app_public.incidents (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -473,7 +521,7 @@ create policy owner_all on app_public.organization_invitations as permissive for
 create policy select_admin on app_public.organization_invitations as permissive for select to :DATABASE_VISITOR
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
 create policy update_admin on app_public.organization_invitations as permissive for update to :DATABASE_VISITOR
-  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('members');
@@ -501,14 +549,14 @@ alter table app_public.organization_memberships enable row level security;
 alter table app_public.organization_memberships force row level security;
 
 create policy delete_admin_or_self on app_public.organization_memberships as permissive for delete to :DATABASE_VISITOR
-  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role OR user_id = (( SELECT app_hidden.current_user_id() AS current_user_id))));
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL AND ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role OR user_id = (( SELECT app_hidden.current_user_id() AS current_user_id))));
 create policy owner_all on app_public.organization_memberships as permissive for all to :DATABASE_OWNER
   using (true)
   with check (true);
 create policy select_colleagues_and_own on app_public.organization_memberships as permissive for select to :DATABASE_VISITOR
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL OR user_id = (( SELECT app_hidden.current_user_id() AS current_user_id)));
 create policy update_admin on app_public.organization_memberships as permissive for update to :DATABASE_VISITOR
-  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('members');
@@ -546,7 +594,7 @@ create policy owner_all on app_public.organizations as permissive for all to :DA
 create policy select_member on app_public.organizations as permissive for select to :DATABASE_VISITOR
   using (id = ANY ((( SELECT app_hidden.current_user_organization_ids() AS current_user_organization_ids))::uuid[]));
 create policy update_admin on app_public.organizations as permissive for update to :DATABASE_VISITOR
-  using (id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+  using (id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _500_audit AFTER UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
@@ -884,6 +932,8 @@ AS $function$
 declare
   v_membership app_public.organization_memberships;
 begin
+  -- Member management needs a person: an API key, whatever its role, may not.
+  perform app_hidden.assert_signed_in();
   perform app_hidden.assert_org_role('admin', 'change roles');
   update app_public.organization_memberships m set role = change_member_role.role
   where m.organization_id = app_hidden.current_org_id() and m.user_id = change_member_role.user_id
@@ -1132,6 +1182,29 @@ end;
 $function$;
 comment on function app_public.remove_member(uuid) is E'@resultFieldName membership\nRemoves a member from the active organization (owners and admins), or leaves it (yourself).';
 
+CREATE OR REPLACE FUNCTION app_public.revoke_api_key(api_key_id uuid)
+ RETURNS app_public.api_keys
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_key app_public.api_keys;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage API keys');
+  update app_public.api_keys k set revoked_at = coalesce(k.revoked_at, now())
+  where k.organization_id = app_hidden.current_org_id() and k.id = revoke_api_key.api_key_id
+  returning * into v_key;
+  if v_key.id is null then
+    perform app_hidden.raise_error('IPN01', 'No API key with this id in the organization.');
+  end if;
+  return v_key;
+end;
+$function$;
+comment on function app_public.revoke_api_key(uuid) is E'@resultFieldName apiKey\nRevokes an API key at once (owners and admins).';
+
 CREATE OR REPLACE FUNCTION app_public.revoke_invitation(invitation_id uuid)
  RETURNS app_public.organization_invitations
  LANGUAGE plpgsql
@@ -1140,6 +1213,8 @@ AS $function$
 declare
   v_invitation app_public.organization_invitations;
 begin
+  -- Member management needs a person: an API key, whatever its role, may not.
+  perform app_hidden.assert_signed_in();
   perform app_hidden.assert_org_role('admin', 'revoke invitations');
   update app_public.organization_invitations i set revoked_at = now()
   where i.organization_id = app_hidden.current_org_id() and i.id = invitation_id
@@ -1181,6 +1256,7 @@ comment on function app_public.search_incidents(text,app_public.incident_status[
 
 grant usage on schema app_public to :DATABASE_ANONYMOUS;
 grant usage on schema app_public to :DATABASE_VISITOR;
+grant select on table app_public.api_keys to :DATABASE_VISITOR;
 grant select on table app_public.audit_log to :DATABASE_VISITOR;
 grant delete, select on table app_public.incident_attachments to :DATABASE_VISITOR;
 grant insert (incident_id, filename, content_type, content) on table app_public.incident_attachments to :DATABASE_VISITOR;
@@ -1253,6 +1329,8 @@ grant execute on function app_public.post_incident_update(uuid,app_public.incide
 grant execute on function app_public.post_incident_update(uuid,app_public.incident_status,text,boolean,timestamp with time zone,app_public.service_status_change[]) to :DATABASE_VISITOR;
 grant execute on function app_public.remove_member(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.remove_member(uuid) to :DATABASE_VISITOR;
+grant execute on function app_public.revoke_api_key(uuid) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.revoke_api_key(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.revoke_invitation(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.revoke_invitation(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.search_incidents(text,app_public.incident_status[],app_public.incident_severity[],uuid,uuid,timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
@@ -1262,6 +1340,11 @@ grant execute on function app_public.search_incidents(text,app_public.incident_s
 -- --------------------------------------------------------------------------------------
 
 create schema app_hidden;
+
+create type app_hidden.issued_api_key as (
+  api_key_id uuid,
+  token text
+);
 
 create type app_hidden.issued_invitation as (
   invitation_id uuid,
@@ -1282,10 +1365,11 @@ CREATE OR REPLACE FUNCTION app_hidden.assert_org_role(minimum app_public.members
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 declare
-  v_role app_public.membership_role;
+  v_role app_public.membership_role := app_hidden.current_org_role();
 begin
-  perform app_hidden.assert_signed_in();
-  v_role := app_hidden.current_org_role();
+  if v_role is null and app_hidden.current_user_id() is null and app_hidden.current_api_key_id() is null then
+    perform app_hidden.raise_error('IPA01', 'You must be signed in.');
+  end if;
   if v_role is null or v_role < minimum then
     perform app_hidden.raise_error('IPF01', format('Only %ss and above can %s.', minimum, action));
   end if;
@@ -1302,12 +1386,52 @@ AS $function$
 declare
   v_user uuid := app_hidden.current_user_id();
 begin
+  if v_user is null and app_hidden.current_api_key_id() is not null then
+    perform app_hidden.raise_error('IPF05', 'API keys cannot do this: it needs a signed-in person.');
+  end if;
   if v_user is null then
     perform app_hidden.raise_error('IPA01', 'You must be signed in.');
   end if;
   return v_user;
 end;
 $function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.create_api_key(name text, role app_public.membership_role, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
+ RETURNS app_hidden.issued_api_key
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_body text := translate(encode(gen_random_bytes(32), 'base64'), '+/=', '-_');
+  v_token text;
+  v_key app_public.api_keys;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage API keys');
+  if create_api_key.role = 'owner' then
+    perform app_hidden.raise_error('IPV01', 'An API key is a viewer, an editor or an admin.');
+  end if;
+  v_token := 'ipk_' || v_body || left(encode(digest(v_body, 'sha256'), 'hex'), 6);
+  insert into app_public.api_keys (name, role, display_prefix, expires_at)
+  values (btrim(create_api_key.name), create_api_key.role, left(v_token, 10), create_api_key.expires_at)
+  returning * into v_key;
+  insert into app_private.api_key_hashes (key_hash, organization_id, api_key_id)
+  values (digest(v_token, 'sha256'), v_key.organization_id, v_key.id);
+  return row(v_key.id, v_token)::app_hidden.issued_api_key;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.current_api_key_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select nullif(current_setting('jwt.claims.api_key_id', true), '')::uuid;
+$function$;
+comment on function app_hidden.current_api_key_id() is 'The API key the request authenticated with (the server verified it), or NULL.';
 
 CREATE OR REPLACE FUNCTION app_hidden.current_org_id()
  RETURNS uuid
@@ -1325,10 +1449,18 @@ CREATE OR REPLACE FUNCTION app_hidden.current_org_role()
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
-  select m.role
-  from app_public.organization_memberships m
-  where m.organization_id = app_hidden.current_org_id()
-    and m.user_id = app_hidden.current_user_id();
+  select coalesce(
+    (select m.role
+     from app_public.organization_memberships m
+     where m.organization_id = app_hidden.current_org_id()
+       and m.user_id = app_hidden.current_user_id()),
+    (select k.role
+     from app_public.api_keys k
+     where k.organization_id = app_hidden.current_org_id()
+       and k.id = app_hidden.current_api_key_id()
+       and k.revoked_at is null
+       and (k.expires_at is null or k.expires_at > now()))
+  );
 $function$;
 comment on function app_hidden.current_org_role() is 'The caller''s role in the active organization, read from memberships (not from the token), or NULL.';
 
@@ -1380,6 +1512,8 @@ declare
   v_invitation_id uuid;
   v_token text := encode(public.gen_random_bytes(32), 'hex');
 begin
+  -- Member management needs a person: an API key, whatever its role, may not.
+  perform app_hidden.assert_signed_in();
   if invite_member.role = 'owner' and v_actor_role <> 'owner' then
     perform app_hidden.raise_error('IPF04', 'Only an owner can invite an owner.');
   end if;
@@ -1500,6 +1634,10 @@ grant execute on function app_hidden.assert_org_role(app_public.membership_role,
 grant execute on function app_hidden.assert_org_role(app_public.membership_role,text) to :DATABASE_VISITOR;
 grant execute on function app_hidden.assert_signed_in() to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.assert_signed_in() to :DATABASE_VISITOR;
+grant execute on function app_hidden.create_api_key(text,app_public.membership_role,timestamp with time zone) to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.create_api_key(text,app_public.membership_role,timestamp with time zone) to :DATABASE_VISITOR;
+grant execute on function app_hidden.current_api_key_id() to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.current_api_key_id() to :DATABASE_VISITOR;
 grant execute on function app_hidden.current_org_id() to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.current_org_id() to :DATABASE_VISITOR;
 grant execute on function app_hidden.current_org_role() to :DATABASE_ANONYMOUS;
@@ -1531,6 +1669,23 @@ grant execute on function app_hidden.switch_organization(uuid) to :DATABASE_VISI
 -- --------------------------------------------------------------------------------------
 
 create schema app_private;
+
+create table app_private.api_key_hashes (
+  key_hash bytea not null,
+  organization_id uuid not null,
+  api_key_id uuid not null
+);
+
+alter table app_private.api_key_hashes add constraint api_key_hashes_pkey PRIMARY KEY (key_hash);
+alter table app_private.api_key_hashes add constraint api_key_hashes_organization_id_api_key_id_key UNIQUE (organization_id, api_key_id);
+alter table app_private.api_key_hashes add constraint api_key_hashes_organization_id_api_key_id_fkey FOREIGN KEY (organization_id, api_key_id) REFERENCES app_public.api_keys(organization_id, id) ON DELETE CASCADE;
+
+alter table app_private.api_key_hashes enable row level security;
+alter table app_private.api_key_hashes force row level security;
+
+create policy owner_all on app_private.api_key_hashes as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
 
 create table app_private.instance_settings (
   singleton boolean default true not null,
@@ -1762,6 +1917,41 @@ begin
   if octet_length(password) > 72 then
     perform app_hidden.raise_error('IPA04', 'Passwords must be at most 72 bytes long.');
   end if;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.authenticate_api_key(token text)
+ RETURNS TABLE(api_key_id uuid, organization_id uuid, role app_public.membership_role, state text)
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_hash app_private.api_key_hashes;
+  v_key app_public.api_keys;
+begin
+  select h.* into v_hash from app_private.api_key_hashes h where h.key_hash = digest(coalesce(token, ''), 'sha256');
+  -- The key names its organization; the tenant fence then lets the owner read the key's row.
+  perform set_config('jwt.claims.org_id', coalesce(v_hash.organization_id::text, ''), true);
+  select k.* into v_key from app_public.api_keys k
+  where k.organization_id = v_hash.organization_id and k.id = v_hash.api_key_id;
+  if v_key.id is null then
+    return query select null::uuid, null::uuid, null::app_public.membership_role, 'unknown'::text;
+    return;
+  end if;
+  if v_key.revoked_at is not null then
+    return query select v_key.id, v_key.organization_id, v_key.role, 'revoked'::text;
+    return;
+  end if;
+  if v_key.expires_at is not null and v_key.expires_at <= now() then
+    return query select v_key.id, v_key.organization_id, v_key.role, 'expired'::text;
+    return;
+  end if;
+  if v_key.last_used_at is null or v_key.last_used_at < now() - interval '1 minute' then
+    update app_public.api_keys k set last_used_at = now()
+    where k.organization_id = v_key.organization_id and k.id = v_key.id;
+  end if;
+  return query select v_key.id, v_key.organization_id, v_key.role, 'valid'::text;
 end;
 $function$;
 
@@ -2426,7 +2616,7 @@ CREATE OR REPLACE FUNCTION app_private.tg__audit()
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 declare
-  v_ignored text[] := array['created_at', 'updated_at', 'status_changed_at', 'organization_id']
+  v_ignored text[] := array['created_at', 'updated_at', 'status_changed_at', 'organization_id', 'last_used_at']
                       || coalesce(tg_argv[1:], '{}');
   v_old jsonb := case when tg_op <> 'INSERT' then to_jsonb(old) - coalesce(tg_argv[1:], '{}') end;
   v_new jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) - coalesce(tg_argv[1:], '{}') end;
@@ -2456,9 +2646,11 @@ begin
   -- Membership and invitation changes can concern another organization than the one the
   -- caller acts in (registering, accepting an invitation); the entry belongs to the row's.
   v_active_org := app_private.enter_organization(v_org);
-  insert into app_public.audit_log (organization_id, actor_user_id, action, target_table, target_id, changes)
-  values (v_org, app_hidden.current_user_id(), lower(tg_op), tg_table_name, (v_row ->> tg_argv[0])::uuid,
-          coalesce(v_changes, '{}'));
+  insert into app_public.audit_log (
+    organization_id, actor_user_id, actor_api_key_id, action, target_table, target_id, changes
+  )
+  values (v_org, app_hidden.current_user_id(), app_hidden.current_api_key_id(), lower(tg_op), tg_table_name,
+          (v_row ->> tg_argv[0])::uuid, coalesce(v_changes, '{}'));
   perform app_private.leave_organization(v_active_org);
   return null;
 end;

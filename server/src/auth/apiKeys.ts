@@ -21,7 +21,11 @@ export function hasValidChecksum(token: string): boolean {
 
 export type ApiKeyCheck =
   | { valid: true; identity: Extract<RequestIdentity, { kind: "apiKey" }> }
-  | { valid: false; reason: "malformed" | "unknown" | "revoked" | "expired" | "rate_limited"; retryAfterSeconds?: number };
+  | {
+      valid: false;
+      reason: "malformed" | "unknown" | "revoked" | "expired" | "rate_limited";
+      retryAfterSeconds?: number;
+    };
 
 export class ApiKeyVerifier {
   private readonly rateLimiter: RateLimiterMemory;

@@ -35,7 +35,11 @@ export const ApiKeysPlugin = extendSchema((build) => {
         plans: {
           createApiKey(_$root, { $input }) {
             return sideEffectWithPgClientTransaction(apiKeys.executor, $input as Step, async (client, input) => {
-              const { name, role, expiresAt } = input as { name: string; role: string | null; expiresAt: string | null };
+              const { name, role, expiresAt } = input as {
+                name: string;
+                role: string | null;
+                expiresAt: string | null;
+              };
               const { rows } = await client.query<{ api_key_id: string; token: string }>({
                 text: "select k.api_key_id, k.token from app_hidden.create_api_key($1, $2::app_public.membership_role, $3) k",
                 values: [name, role ?? "viewer", expiresAt],

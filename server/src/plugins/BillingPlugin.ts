@@ -30,7 +30,9 @@ const PAID_PLANS: readonly string[] = ["pro", "enterprise"] satisfies PaidPlan[]
 /** Owners only (IPF01 FORBIDDEN otherwise, IPA01 when signed out); returns the organization. */
 async function assertOwnerOfActiveOrganization(client: PgClient): Promise<string> {
   const { rows } = await client.query<{ organization_id: string }>({
-    text: "select app_hidden.assert_org_role('owner', 'manage billing'), app_hidden.current_org_id() as organization_id",
+    // Billing needs a person (never an API key), and the owner role.
+    text: `select app_hidden.assert_signed_in(), app_hidden.assert_org_role('owner', 'manage billing'),
+                  app_hidden.current_org_id() as organization_id`,
   });
   return rows[0]!.organization_id;
 }
