@@ -386,10 +386,9 @@ describe("keys at work", () => {
       { id: acme.organizationId },
       { token: admin.token },
     );
-    // The row policy hides the organization from a key's update: today that is a silent 200 with
-    // no record and no error code (not a coded 403); what matters is that nothing changes.
+    // The row policy hides the organization from a key's update: nothing matches, so 404.
     expect(rename.data?.updateOrganization?.organization ?? null).toBeNull();
-    expect([rename.status, rename.code]).toEqual([200, undefined]);
+    expect([rename.status, rename.code]).toEqual([404, "NOT_FOUND"]);
     expect(await snapshot()).toEqual(before);
   });
 

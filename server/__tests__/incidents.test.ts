@@ -85,6 +85,7 @@ describe("services", () => {
       { token: acme.tokens.editor },
     );
     expect(renamed.data?.updateService?.service ?? null).toBeNull();
+    expect([renamed.status, renamed.code]).toEqual([404, "NOT_FOUND"]);
     const duplicate = await graphql(server.url, CREATE_SERVICE, { name: "Billing" }, { token: acme.tokens.owner });
     expect([duplicate.status, duplicate.code]).toEqual([409, "ALREADY_EXISTS"]);
   });
@@ -344,6 +345,7 @@ describe("incidents and their timeline", () => {
       { token: globex.tokens.owner },
     );
     expect(patched.data?.updateIncident?.incident ?? null).toBeNull();
+    expect([patched.status, patched.code]).toEqual([404, "NOT_FOUND"]);
     const { rows } = await server.db.rootPool.query("select title from app_public.incidents where id = $1", [incident]);
     expect(rows[0].title).toBe("Private matter");
   });
@@ -378,6 +380,7 @@ describe("postmortems", () => {
       { token: acme.tokens.viewer },
     );
     expect(viewer.data?.updateIncident?.incident ?? null).toBeNull();
+    expect([viewer.status, viewer.code]).toEqual([404, "NOT_FOUND"]);
   });
 });
 

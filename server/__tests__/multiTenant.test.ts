@@ -205,8 +205,9 @@ describe("multi-tenant membership flow", () => {
       { id: alice.organizationId },
       as(bob),
     );
-    // An update that matches no visible row changes nothing and returns no record.
+    // An update that matches no visible row changes nothing and answers like a delete: 404.
     expect(rename.data?.updateOrganization?.organization ?? null).toBeNull();
+    expect([rename.status, rename.code]).toEqual([404, "NOT_FOUND"]);
     const remove = await graphql(
       server.url,
       `

@@ -16,6 +16,7 @@ import { AuthPlugin } from "./plugins/AuthPlugin.ts";
 import { BillingPlugin } from "./plugins/BillingPlugin.ts";
 import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
 import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
+import { NothingUpdatedPlugin } from "./plugins/NothingUpdatedPlugin.ts";
 import { TenantKeyPlugin } from "./plugins/TenantKeyPlugin.ts";
 import type { Services } from "./services.ts";
 
@@ -55,6 +56,7 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
       ApiKeysPlugin,
       BillingPlugin,
       HttpStatusPlugin,
+      NothingUpdatedPlugin,
       ...(config.production ? [NoIntrospectionPlugin] : []),
     ],
     pgServices: [makePgService({ pool, schemas: ["app_public"] })],
