@@ -16,6 +16,11 @@ const environmentSchema = z.object({
   DATA_DIR: z.string().default(".data"),
   PUBLIC_URL: z.string().url().optional(),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
+  /** Comma-separated secrets that signed tokens still in use, while rotating JWT_SECRET. */
+  JWT_PREVIOUS_SECRETS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((secret) => secret.trim()).filter(Boolean)),
   MULTI_TENANT_ENABLED: booleanFlag.default(false),
   WORKER_ENABLED: booleanFlag.default(true),
   SEED_DEMO_DATA: booleanFlag.default(true),

@@ -87,7 +87,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       database,
       ownerPool,
       authenticatorPool,
-      tokens: new TokenService(jwtSecret, config.SESSION_DAYS * 24 * 3600),
+      tokens: new TokenService(jwtSecret, config.SESSION_DAYS * 24 * 3600, config.JWT_PREVIOUS_SECRETS),
       loginThrottle: new LoginThrottle(ownerPool, {
         maxFailuresPerEmail: config.LOGIN_MAX_FAILURES_PER_EMAIL,
         maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,

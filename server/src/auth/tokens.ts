@@ -3,7 +3,7 @@
  * database re-checks everything they say (the session can be revoked, the membership
  * removed), so a token only selects; it never grants.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import jwt from "jsonwebtoken";
 
 export const TOKEN_AUDIENCE = "incidentpulse";
@@ -27,11 +27,29 @@ export class InvalidTokenError extends Error {
   }
 }
 
+/** A key id that names a secret without revealing it: the first bytes of its SHA-256. */
+const keyIdOf = (secret: string) => createHash("sha256").update(secret).digest("base64url").slice(0, 12);
+
+/**
+ * Signs with the current secret and names it in the token's `kid`. Verifies with the secret
+ * the `kid` names, among the current one and any previous ones still accepted, so the secret
+ * can be rotated without signing everybody out: tokens signed before keep working until
+ * they expire, and the old secret is dropped after that.
+ */
 export class TokenService {
+  private readonly secret: string;
+  private readonly keyId: string;
+  private readonly secretsByKeyId: Map<string, string>;
+
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly lifetimeSeconds: number,
-  ) {}
+    previousSecrets: readonly string[] = [],
+  ) {
+    this.secret = secret;
+    this.keyId = keyIdOf(secret);
+    this.secretsByKeyId = new Map([secret, ...previousSecrets].map((value) => [keyIdOf(value), value]));
+  }
 
   sign(claims: TokenClaims): string {
     return jwt.sign(
@@ -43,6 +61,7 @@ export class TokenService {
       this.secret,
       {
         algorithm: "HS256",
+        keyid: this.keyId,
         audience: TOKEN_AUDIENCE,
         issuer: TOKEN_ISSUER,
         subject: claims.userId,
@@ -52,9 +71,13 @@ export class TokenService {
   }
 
   verify(token: string): TokenClaims {
+    const header = jwt.decode(token, { complete: true })?.header;
+    // Tokens from before key ids were introduced carry none: they can only be the current secret's.
+    const secret = header?.kid === undefined ? this.secret : this.secretsByKeyId.get(header.kid);
+    if (!secret) throw new InvalidTokenError("invalid");
     let payload: string | jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, this.secret, {
+      payload = jwt.verify(token, secret, {
         algorithms: ["HS256"],
         audience: TOKEN_AUDIENCE,
         issuer: TOKEN_ISSUER,
@@ -85,14 +108,17 @@ export class TokenService {
    * The CSRF token for cookie sessions: bound to the session, so an attacker cannot mint one,
    * and readable by our own pages only (same-origin cookie), which echo it in a header.
    */
-  csrfTokenFor(sessionId: string): string {
-    return createHmac("sha256", this.secret).update(`csrf:${sessionId}`).digest("base64url");
+  csrfTokenFor(sessionId: string, secret = this.secret): string {
+    return createHmac("sha256", secret).update(`csrf:${sessionId}`).digest("base64url");
   }
 
+  /** Accepts the token of any secret still accepted, so a rotation does not break open pages. */
   csrfTokenMatches(sessionId: string, candidate: string | undefined): boolean {
     if (!candidate) return false;
-    const expected = Buffer.from(this.csrfTokenFor(sessionId));
     const given = Buffer.from(candidate);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return [...this.secretsByKeyId.values()].some((secret) => {
+      const expected = Buffer.from(this.csrfTokenFor(sessionId, secret));
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
   }
 }
