@@ -20,7 +20,12 @@ const environmentSchema = z.object({
   JWT_PREVIOUS_SECRETS: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((secret) => secret.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(",")
+        .map((secret) => secret.trim())
+        .filter(Boolean),
+    ),
   MULTI_TENANT_ENABLED: booleanFlag.default(false),
   WORKER_ENABLED: booleanFlag.default(true),
   SEED_DEMO_DATA: booleanFlag.default(true),
