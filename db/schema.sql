@@ -146,7 +146,7 @@ create policy owner_all on app_public.audit_log as permissive for all to :DATABA
   using (true)
   with check (true);
 create policy select_admin on app_public.audit_log as permissive for select to :DATABASE_VISITOR
-  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 create policy tenant_fence on app_public.audit_log as restrictive for all to public
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
   with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
@@ -519,7 +519,7 @@ create policy owner_all on app_public.organization_invitations as permissive for
   using (true)
   with check (true);
 create policy select_admin on app_public.organization_invitations as permissive for select to :DATABASE_VISITOR
-  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 create policy update_admin on app_public.organization_invitations as permissive for update to :DATABASE_VISITOR
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)) AND (( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 
@@ -598,6 +598,7 @@ create policy update_admin on app_public.organizations as permissive for update 
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _500_audit AFTER UPDATE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _900_status_page_gone AFTER DELETE ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg_organizations__status_page_gone();
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR UPDATE OF name, slug, suspended_at ON app_public.organizations FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.organizations is 'A tenant: its members, services, incidents and status page belong to it alone.';
@@ -3008,6 +3009,19 @@ begin
   ) then
     perform app_hidden.raise_error('IPC01', 'An organization must keep at least one owner.');
   end if;
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_organizations__status_page_gone()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('status_snapshots', json_build_object(
+    'organizationId', old.id, 'slug', old.slug, 'previousSlug', old.slug, 'version', 9007199254740991
+  )::text);
   return null;
 end;
 $function$;

@@ -654,3 +654,28 @@ describe("rate limit", () => {
     expect((await graphql(limited.url, INCIDENTS, {}, { token: members.tokens.viewer })).status).toBe(200);
   });
 });
+
+describe("what only people may read", () => {
+  it("keeps the audit log and pending invitations from keys, even admin ones", async () => {
+    const invited = await graphql(
+      server.url,
+      `
+        mutation {
+          inviteMember(input: { email: "pending-for-keys@example.com" }) {
+            token
+          }
+        }
+      `,
+      {},
+      { token: acme.tokens.owner },
+    );
+    expect(invited.errors).toBeUndefined();
+    const READ = `{ auditLogs { totalCount } organizationInvitations { totalCount } }`;
+    const asOwner = await graphql(server.url, READ, {}, { token: acme.tokens.owner });
+    expect(asOwner.data!.auditLogs.totalCount).toBeGreaterThan(0);
+    expect(asOwner.data!.organizationInvitations.totalCount).toBeGreaterThan(0);
+    const admin = await issueKey(acme.tokens.owner, "admin");
+    const asKey = await graphql(server.url, READ, {}, { token: admin.token });
+    expect(asKey.data).toEqual({ auditLogs: { totalCount: 0 }, organizationInvitations: { totalCount: 0 } });
+  });
+});

@@ -43,3 +43,21 @@ describe("per-address throttle", () => {
     expect(rows.map((row) => row.key)).toEqual(["login-email:counted@example.com"]);
   });
 });
+
+describe("parallel guesses", () => {
+  it("count before the password is checked, so a burst cannot slip past the limit", async () => {
+    const throttled = await startTestServer({ LOGIN_MAX_FAILURES_PER_EMAIL: "3" });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          graphql(throttled.url, LOGIN, { input: { email: "burst@example.com", password: "guess" } }),
+        ),
+      );
+      const codes = results.map((result) => result.code);
+      expect(codes.filter((code) => code === "INVALID_CREDENTIALS")).toHaveLength(3);
+      expect(codes.filter((code) => code === "TOO_MANY_ATTEMPTS")).toHaveLength(9);
+    } finally {
+      await throttled.stop();
+    }
+  });
+});

@@ -43,32 +43,33 @@ export class LoginThrottle {
     return email.trim().toLowerCase().slice(0, 200);
   }
 
-  /** Throws TOO_MANY_ATTEMPTS while either counter is exhausted. */
-  async assertAllowed(email: string, address: string): Promise<void> {
-    const [emailState, addressState] = await Promise.all([
-      this.byEmail.get(LoginThrottle.emailKey(email)),
-      this.byAddress.get(address),
+  /**
+   * Counts an attempt before the password is checked, so parallel guesses cannot all slip in
+   * before the first failure is recorded; a success gives the attempt back. Throws
+   * TOO_MANY_ATTEMPTS once either counter is past its limit.
+   */
+  async beginAttempt(email: string, address: string): Promise<void> {
+    const outcomes = await Promise.allSettled([
+      this.byEmail.consume(LoginThrottle.emailKey(email)),
+      this.byAddress.consume(address),
     ]);
-    const blocked = [
-      [emailState, this.byEmail.points],
-      [addressState, this.byAddress.points],
-    ].filter(([state, points]) => state && (state as RateLimiterRes).consumedPoints >= (points as number));
-    if (blocked.length > 0) {
-      const retryAfterSeconds = Math.max(
-        ...blocked.map(([state]) => Math.ceil((state as RateLimiterRes).msBeforeNext / 1000)),
-      );
-      throw codedError("TOO_MANY_ATTEMPTS", "Too many failed sign-in attempts. Try again later.", {
-        retryAfterSeconds,
-      });
-    }
+    const blocked = outcomes.filter((outcome) => outcome.status === "rejected");
+    if (blocked.length === 0) return;
+    const retryAfterSeconds = Math.max(
+      1,
+      ...blocked.map((outcome) => {
+        const reason = (outcome as PromiseRejectedResult).reason;
+        if (reason instanceof RateLimiterRes) return Math.ceil(reason.msBeforeNext / 1000);
+        throw reason;
+      }),
+    );
+    throw codedError("TOO_MANY_ATTEMPTS", "Too many failed sign-in attempts. Try again later.", {
+      retryAfterSeconds,
+    });
   }
 
-  async recordFailure(email: string, address: string): Promise<void> {
-    // consume() rejects once the limit is passed; the next assertAllowed reports that.
-    await Promise.allSettled([this.byEmail.consume(LoginThrottle.emailKey(email)), this.byAddress.consume(address)]);
-  }
-
-  async recordSuccess(email: string): Promise<void> {
-    await this.byEmail.delete(LoginThrottle.emailKey(email));
+  /** A correct password clears the email's failures and gives the address its attempt back. */
+  async succeeded(email: string, address: string): Promise<void> {
+    await Promise.all([this.byEmail.delete(LoginThrottle.emailKey(email)), this.byAddress.reward(address, 1)]);
   }
 }

@@ -138,17 +138,16 @@ export const AuthPlugin = extendSchema((build) => {
               object({ input: $input as Step, session: $session }),
               async (client, { input, session }) => {
                 const { email, password } = input as { email: string; password: string };
-                await session.throttle.assertAllowed(email, session.clientAddress);
+                await session.throttle.beginAttempt(email, session.clientAddress);
                 const { rows } = await client.query<ClaimsRow>({
                   text: `select ${CLAIMS_COLUMNS} from app_hidden.login($1, $2) c`,
                   values: [email, password],
                 });
                 const claims = toClaims(rows[0]);
                 if (!claims) {
-                  await session.throttle.recordFailure(email, session.clientAddress);
                   throw codedError("INVALID_CREDENTIALS", "Incorrect email or password.");
                 }
-                await session.throttle.recordSuccess(email);
+                await session.throttle.succeeded(email, session.clientAddress);
                 return payloadFor(session, claims);
               },
             );

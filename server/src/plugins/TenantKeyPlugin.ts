@@ -9,6 +9,12 @@
  * column out of inputs, conditions and ordering.
  */
 const TENANT_COLUMN = "organization_id";
+/**
+ * Tables whose policies show rows of several organizations at once (a user sees their own
+ * memberships everywhere, for the organization switcher): only their primary key is
+ * shortened, since a shortened unique such as (user_id) would not be unique among them.
+ */
+const MULTI_ORGANIZATION_TABLES = new Set(["organization_memberships"]);
 
 interface GatherUnique {
   attributes: string[];
@@ -39,7 +45,8 @@ export const TenantKeyPlugin: GraphileConfig.Plugin = {
   gather: {
     hooks: {
       pgTables_unique(_info, event) {
-        const unique = event.unique as GatherUnique;
+        const unique = event.unique as GatherUnique & { isPrimary?: boolean };
+        if (MULTI_ORGANIZATION_TABLES.has(event.pgClass.relname) && !unique.isPrimary) return;
         if (unique.attributes.length > 1 && unique.attributes[0] === TENANT_COLUMN) {
           unique.attributes = unique.attributes.slice(1);
         }
