@@ -2387,6 +2387,9 @@ declare
   v_old app_public.status_snapshots;
   v_version bigint;
 begin
+  -- Rebuilds of one organization take turns, and each reads the data after taking its turn:
+  -- a rebuild that started earlier can never store an older view over a newer one.
+  perform pg_advisory_xact_lock(hashtext('status_snapshot:' || rebuild_status_snapshot.organization_id::text));
   select * into v_org from app_public.organizations o where o.id = rebuild_status_snapshot.organization_id;
   if v_org.id is null then
     return null;
