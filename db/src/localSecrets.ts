@@ -12,6 +12,8 @@ export interface LocalSecrets {
   ownerPassword: string;
   authenticatorPassword: string;
   jwtSecret: string;
+  /** Encrypts integration secrets at rest (SECRETS_ENCRYPTION_KEY when set). */
+  secretsEncryptionKey: string;
 }
 
 const generate = (): LocalSecrets => ({
@@ -19,12 +21,19 @@ const generate = (): LocalSecrets => ({
   ownerPassword: randomBytes(18).toString("base64url"),
   authenticatorPassword: randomBytes(18).toString("base64url"),
   jwtSecret: randomBytes(48).toString("base64url"),
+  secretsEncryptionKey: randomBytes(48).toString("base64url"),
 });
 
 export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSecrets> {
   const file = resolve(dataDir, "secrets.json");
   if (existsSync(file)) {
-    return { ...generate(), ...(JSON.parse(await readFile(file, "utf8")) as Partial<LocalSecrets>) };
+    const stored = JSON.parse(await readFile(file, "utf8")) as Partial<LocalSecrets>;
+    const secrets = { ...generate(), ...stored };
+    // A secret added in a later version is generated once and kept, like the first ones.
+    if (Object.keys(secrets).length !== Object.keys(stored).length) {
+      await writeFile(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+    }
+    return secrets;
   }
   const secrets = generate();
   await mkdir(dataDir, { recursive: true });

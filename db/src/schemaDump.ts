@@ -15,7 +15,8 @@
  * - `collate "C"` on every ordering, so the database's collation cannot reorder objects;
  * - role names replaced by graphile-migrate's placeholders (:DATABASE_OWNER, …).
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import pg from "pg";
 import type { DatabaseConfig, DatabaseRoles } from "./config.ts";
@@ -76,9 +77,24 @@ export function containsSql(text: string): boolean {
     .some((line) => line.replace(/--.*$/, "").trim() !== "");
 }
 
-/** Whether migrations/current.sql holds work in progress (the test database includes it). */
+/**
+ * Whether the current migration holds work in progress (the test database includes it):
+ * `migrations/current.sql`, or the numbered files of `migrations/current/` that graphile-migrate
+ * accepts instead when several pieces of schema work go on at once.
+ */
 export async function currentMigrationHasSql(): Promise<boolean> {
-  return containsSql(await readFile(resolve(PROJECT_ROOT, "migrations/current.sql"), "utf8"));
+  const file = resolve(PROJECT_ROOT, "migrations/current.sql");
+  const folder = resolve(PROJECT_ROOT, "migrations/current");
+  const texts = existsSync(folder)
+    ? await Promise.all(
+        (await readdir(folder))
+          .filter((name) => name.endsWith(".sql"))
+          .map((name) => readFile(resolve(folder, name), "utf8")),
+      )
+    : existsSync(file)
+      ? [await readFile(file, "utf8")]
+      : [];
+  return texts.some(containsSql);
 }
 
 /**

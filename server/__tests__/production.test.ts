@@ -20,6 +20,13 @@ describe("production mode", () => {
     expect(() => readServerConfig({ NODE_ENV: "production", JWT_SECRET: "short" })).toThrow(/32/);
   });
 
+  it("requires SECRETS_ENCRYPTION_KEY", () => {
+    const jwtSecret = "a-production-jwt-secret-of-enough-length-0123456789";
+    expect(() => readServerConfig({ NODE_ENV: "production", JWT_SECRET: jwtSecret })).toThrow(
+      /SECRETS_ENCRYPTION_KEY/,
+    );
+  });
+
   it("refuses introspection", async () => {
     const result = await graphql(
       server.url,

@@ -5,7 +5,10 @@ import pg from "pg";
 import { quickAddJob, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../db/__tests__/helpers/database.ts";
-import { taskList } from "../src/worker/index.ts";
+import { makeTaskList } from "../src/worker/index.ts";
+import { testWorkerContext } from "./helpers/workerContext.ts";
+
+const taskList = makeTaskList(testWorkerContext());
 
 let db: TestDatabase;
 let ownerPool: pg.Pool;

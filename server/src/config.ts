@@ -26,6 +26,11 @@ const environmentSchema = z.object({
         .map((secret) => secret.trim())
         .filter(Boolean),
     ),
+  /** Encrypts integration secrets (alert sources, webhooks) at rest; required in production. */
+  SECRETS_ENCRYPTION_KEY: z.string().min(32, "SECRETS_ENCRYPTION_KEY must be at least 32 characters").optional(),
+  /** smtp(s)://user:pass@host:port; without it mail is written to DATA_DIR/mail as .eml files. */
+  SMTP_URL: z.string().url().optional(),
+  MAIL_FROM: z.string().default("IncidentPulse <no-reply@incidentpulse.localhost>"),
   MULTI_TENANT_ENABLED: booleanFlag.default(false),
   WORKER_ENABLED: booleanFlag.default(true),
   SEED_DEMO_DATA: booleanFlag.default(true),
@@ -67,6 +72,9 @@ export function readServerConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
   const production = config.NODE_ENV === "production";
   if (production && !config.JWT_SECRET) {
     throw new Error("JWT_SECRET is required when NODE_ENV=production (at least 32 random characters).");
+  }
+  if (production && !config.SECRETS_ENCRYPTION_KEY) {
+    throw new Error("SECRETS_ENCRYPTION_KEY is required when NODE_ENV=production (at least 32 random characters).");
   }
   return {
     ...config,

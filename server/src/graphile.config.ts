@@ -18,7 +18,17 @@ import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
 import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
 import { NothingUpdatedPlugin } from "./plugins/NothingUpdatedPlugin.ts";
 import { TenantKeyPlugin } from "./plugins/TenantKeyPlugin.ts";
+import type { SecretBox } from "./integrations/secretBox.ts";
 import type { Services } from "./services.ts";
+
+declare global {
+  namespace Grafast {
+    interface Context {
+      /** Seals integration secrets (alert sources, webhooks) that mutations create. */
+      secrets: SecretBox;
+    }
+  }
+}
 
 /** Exactly the settings of DESIGN.md §4, transaction-local; nothing else from the token. */
 export function pgSettingsFor(
@@ -67,6 +77,7 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
         return {
           pgSettings: pgSettingsFor(identity, database.roles, config.STATEMENT_TIMEOUT_MS),
           session: new SessionControl(services, http?.req, http?.res),
+          secrets: services.secrets,
           billing: {
             service: billing,
             baseUrl: billing.baseUrl(http ? `${http.req.protocol}://${http.req.get("host")}` : undefined),

@@ -9,6 +9,8 @@ import type { ApiKeyVerifier } from "./auth/apiKeys.ts";
 import type { LoginThrottle } from "./auth/loginThrottle.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { ServerConfig } from "./config.ts";
+import type { SecretBox } from "./integrations/secretBox.ts";
+import type { Mailer } from "./mail/mailer.ts";
 
 export interface Services {
   config: ServerConfig;
@@ -20,6 +22,10 @@ export interface Services {
   tokens: TokenService;
   loginThrottle: LoginThrottle;
   apiKeys: ApiKeyVerifier;
+  /** Encrypts and decrypts integration secrets (alert sources, webhook endpoints). */
+  secrets: SecretBox;
+  /** Outgoing email: SMTP_URL, or .eml files under DATA_DIR/mail. */
+  mailer: Mailer;
   httpServer: Server;
   /** Registers an action for shutdown; actions run in reverse order of registration. */
   onShutdown(name: string, action: () => Promise<void> | void): void;

@@ -17,7 +17,9 @@ import { LoginThrottle } from "./auth/loginThrottle.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { publicOrigin, type ServerConfig } from "./config.ts";
 import type { Services } from "./services.ts";
-import { startWorker } from "./worker/index.ts";
+import { SecretBox } from "./integrations/secretBox.ts";
+import { createMailer } from "./mail/mailer.ts";
+import { startWorker, workerContext } from "./worker/index.ts";
 
 export interface RunningServer {
   url: string | null;
@@ -75,12 +77,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (demo) log(`Created the demo organization "${demo.slug}" (SEED_DEMO_DATA=false turns this off).`);
     }
 
-    const jwtSecret = config.JWT_SECRET ?? (await loadOrCreateLocalSecrets(config.dataDir)).jwtSecret;
+    const localSecrets =
+      config.JWT_SECRET && config.SECRETS_ENCRYPTION_KEY ? null : await loadOrCreateLocalSecrets(config.dataDir);
+    const jwtSecret = config.JWT_SECRET ?? localSecrets!.jwtSecret;
+    const secrets = new SecretBox(config.SECRETS_ENCRYPTION_KEY ?? localSecrets!.secretsEncryptionKey);
     const ownerPool = makePool(database.ownerUrl, 10, "owner");
     shutdownActions.push({ name: "owner pool", action: () => ownerPool.end() });
     const authenticatorPool = makePool(database.authenticatorUrl, config.DATABASE_POOL_SIZE, "api");
     shutdownActions.push({ name: "api pool", action: () => authenticatorPool.end() });
 
+    const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir, log });
+    shutdownActions.push({ name: "mailer", action: () => mailer.close() });
     const httpServer = createServer();
     const services: Services = {
       config,
@@ -94,12 +101,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         windowMinutes: config.LOGIN_THROTTLE_MINUTES,
       }),
       apiKeys: new ApiKeyVerifier(ownerPool, config.API_KEY_REQUESTS_PER_MINUTE),
+      secrets,
+      mailer,
       httpServer,
       onShutdown: (name, action) => shutdownActions.push({ name, action }),
     };
 
     if (config.WORKER_ENABLED) {
-      const worker = await startWorker(ownerPool);
+      const worker = await startWorker(ownerPool, workerContext(services));
       shutdownActions.push({ name: "worker", action: () => worker.stop() });
     }
 

@@ -10,6 +10,7 @@ import { readServerConfig } from "../../src/config.ts";
 import { startServer, type RunningServer } from "../../src/start.ts";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
+export const TEST_SECRETS_ENCRYPTION_KEY = "test-encryption-key-that-is-long-enough-0123456789";
 
 export interface TestServer {
   url: string;
@@ -26,6 +27,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     HOST: "127.0.0.1",
     DATA_DIR: await mkdtemp(join(tmpdir(), "incidentpulse-test-")),
     JWT_SECRET: TEST_JWT_SECRET,
+    SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
     WORKER_ENABLED: "false",
     SEED_DEMO_DATA: "false",
     ...env,
