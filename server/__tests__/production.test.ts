@@ -22,9 +22,7 @@ describe("production mode", () => {
 
   it("requires SECRETS_ENCRYPTION_KEY", () => {
     const jwtSecret = "a-production-jwt-secret-of-enough-length-0123456789";
-    expect(() => readServerConfig({ NODE_ENV: "production", JWT_SECRET: jwtSecret })).toThrow(
-      /SECRETS_ENCRYPTION_KEY/,
-    );
+    expect(() => readServerConfig({ NODE_ENV: "production", JWT_SECRET: jwtSecret })).toThrow(/SECRETS_ENCRYPTION_KEY/);
   });
 
   it("refuses introspection", async () => {
