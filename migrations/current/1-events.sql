@@ -365,3 +365,23 @@ begin
   return v_version;
 end;
 $$;
+
+/*
+ * Dashboards follow their organization live (GET /api/live): each event is announced on
+ * `organization_events` with ids only; clients read what changed through the API, under RLS.
+ */
+drop function if exists app_private.tg_events__announce cascade;
+create function app_private.tg_events__announce() returns trigger
+language plpgsql
+volatile
+set search_path = pg_catalog, public, pg_temp
+as $$
+begin
+  perform pg_notify('organization_events', json_build_object(
+    'organizationId', new.organization_id, 'id', new.id, 'type', new.type, 'subjectId', new.subject_id
+  )::text);
+  return null;
+end;
+$$;
+create trigger _900_announce after insert on app_public.events
+  for each row execute function app_private.tg_events__announce();

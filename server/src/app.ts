@@ -10,6 +10,7 @@ import { installClient } from "./middleware/installClient.ts";
 import { installCookies } from "./middleware/installCookies.ts";
 import { installErrorHandler } from "./middleware/installErrorHandler.ts";
 import { installHealth } from "./middleware/installHealth.ts";
+import { installLiveUpdates } from "./middleware/installLiveUpdates.ts";
 import { installPostGraphile } from "./middleware/installPostGraphile.ts";
 import { installSecurityHeaders } from "./middleware/installSecurityHeaders.ts";
 import { installStatusPages } from "./middleware/installStatusPages.ts";
@@ -27,6 +28,7 @@ export async function makeApp(app: Express, services: Services): Promise<Request
   const statusFastPath = await installStatusPages(app, services);
   await installPostGraphile(app, services);
   installAttachments(app, services);
+  installLiveUpdates(app, services);
   await installClient(app);
   installErrorHandler(app);
   return (req, res) => {

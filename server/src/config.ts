@@ -40,12 +40,16 @@ const environmentSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
   LOGIN_THROTTLE_MINUTES: z.coerce.number().int().min(1).default(15),
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Requests per minute one alert source accepts (shared by every web process); more answer 429. */
+  ALERT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Comment lines on idle status streams (SSE), so proxies keep them open. */
   STATUS_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(10).default(15_000),
   /** Concurrent status streams one client address may hold; more answer 429. */
   STATUS_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  /** How often an open dashboard live stream checks that its session and membership still hold. */
+  LIVE_ACCESS_RECHECK_MS: z.coerce.number().int().min(100).default(60_000),
   BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
@@ -53,6 +57,23 @@ const environmentSchema = z.object({
   STRIPE_PRICE_ENTERPRISE: z.string().optional(),
   /** Another Stripe API endpoint, e.g. stripe-mock for local development. */
   STRIPE_API_URL: z.string().url().optional(),
+  /**
+   * Hosts and addresses (names, IPs or CIDRs, comma-separated) that outbound webhooks and chat
+   * messages may reach although they are private or loopback: local testing, self-hosted receivers.
+   */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+  /** How long a webhook or chat receiver may take to answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** The first retry delay of a failed delivery; later ones grow from it to about a day in all. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -9,6 +9,7 @@ import type { ApiKeyVerifier } from "./auth/apiKeys.ts";
 import type { LoginThrottle } from "./auth/loginThrottle.ts";
 import type { TokenService } from "./auth/tokens.ts";
 import type { ServerConfig } from "./config.ts";
+import type { NotificationListener } from "./database/notificationListener.ts";
 import type { SecretBox } from "./integrations/secretBox.ts";
 import type { Mailer } from "./mail/mailer.ts";
 
@@ -20,6 +21,8 @@ export interface Services {
   /** Authenticator role: every GraphQL request, switched to visitor or anonymous. */
   authenticatorPool: pg.Pool;
   tokens: TokenService;
+  /** The process's LISTEN connection (status cache, live updates). */
+  notifications: NotificationListener;
   loginThrottle: LoginThrottle;
   apiKeys: ApiKeyVerifier;
   /** Encrypts and decrypts integration secrets (alert sources, webhook endpoints). */

@@ -17,6 +17,7 @@ import { LoginThrottle } from "./auth/loginThrottle.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { publicOrigin, type ServerConfig } from "./config.ts";
 import type { Services } from "./services.ts";
+import { NotificationListener } from "./database/notificationListener.ts";
 import { SecretBox } from "./integrations/secretBox.ts";
 import { createMailer } from "./mail/mailer.ts";
 import { startWorker, workerContext } from "./worker/index.ts";
@@ -88,6 +89,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
     const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir, log });
     shutdownActions.push({ name: "mailer", action: () => mailer.close() });
+    const notifications = new NotificationListener({ url: database.authenticatorUrl });
     const httpServer = createServer();
     const services: Services = {
       config,
@@ -103,6 +105,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       apiKeys: new ApiKeyVerifier(ownerPool, config.API_KEY_REQUESTS_PER_MINUTE),
       secrets,
       mailer,
+      notifications,
       httpServer,
       onShutdown: (name, action) => shutdownActions.push({ name, action }),
     };
@@ -114,6 +117,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
     let url: string | null = null;
     if (options.http !== false) {
+      await notifications.start();
+      shutdownActions.push({ name: "notification listener", action: () => notifications.stop() });
       const app = await makeApp(createExpressApp(), services);
       httpServer.on("request", app);
       await new Promise<void>((resolveListen, reject) => {

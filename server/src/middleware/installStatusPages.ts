@@ -262,7 +262,7 @@ function fastPath(cache: StatusCache): FastPath {
 export async function installStatusPages(app: Express, services: Services): Promise<FastPath> {
   const { config, database, httpServer } = services;
   const cache = new StatusCache({
-    listenUrl: database.authenticatorUrl,
+    notifications: services.notifications,
     pool: services.authenticatorPool,
     anonymousRole: database.roles.anonymous,
     statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
@@ -270,7 +270,7 @@ export async function installStatusPages(app: Express, services: Services): Prom
     origin: () => publicOrigin(config, (httpServer.address() as AddressInfo | null)?.port ?? config.PORT),
     renderers: { rss: renderRss, atom: renderAtom, badge: renderBadge },
   });
-  await cache.start();
+  cache.start();
   services.onShutdown("status cache", () => cache.stop());
   const streams = new StatusStreams(cache, config.STATUS_STREAM_HEARTBEAT_MS, config.STATUS_STREAMS_PER_ADDRESS);
   services.onShutdown("status streams", () => streams.closeAll());

@@ -6,14 +6,15 @@
  * Buffers with a strong ETag per representation (the Statuspage v2 files, feeds, badge) and
  * the SSE frame; requests for a cached page then cost a Map lookup and a socket write.
  *
- * One dedicated connection LISTENs on `status_snapshots`: the worker notifies after every
+ * The process's LISTEN connection follows `status_snapshots`: the worker notifies after every
  * rebuild, and a newer version replaces the entry and reaches the SSE subscribers of that
  * organization. Notifications missed while the connection was down are made up for by
  * reloading everything cached once it is back. Unknown slugs are remembered for a few seconds
  * so a flood of misses does not become a flood of queries.
  */
 import { createHash } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
+import type { NotificationListener } from "../database/notificationListener.ts";
 import type { IncidentJson, MaintenanceJson, SnapshotBody } from "./snapshot.ts";
 
 export const STATUS_SNAPSHOTS_CHANNEL = "status_snapshots";
@@ -76,8 +77,8 @@ export interface StatusRenderers {
 }
 
 export interface StatusCacheOptions {
-  /** For the LISTEN connection (any role may LISTEN). */
-  listenUrl: string;
+  /** The process's LISTEN connection. */
+  notifications: NotificationListener;
   /** The authenticator's pool; reads switch to `anonymousRole` per transaction. */
   pool: pg.Pool;
   anonymousRole: string;
@@ -90,7 +91,6 @@ export interface StatusCacheOptions {
   /** Pages kept in memory; the least recently used without subscribers go first. */
   maxEntries?: number;
   maxNegativeEntries?: number;
-  reconnectDelayMs?: { initial: number; max: number };
   log?: (message: string) => void;
 }
 
@@ -144,11 +144,7 @@ export class StatusCache {
   private readonly notified = new Map<string, number>();
   private readonly listeners = new Map<string, Set<Listener>>();
 
-  private client: pg.Client | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private reconnectDelay: number;
-  private everConnected = false;
-  private stopped = false;
+  private unsubscribeAll: (() => void)[] = [];
 
   constructor(options: StatusCacheOptions) {
     this.options = {
@@ -156,32 +152,25 @@ export class StatusCache {
       negativeTtlMs: 5_000,
       maxEntries: 1_000,
       maxNegativeEntries: 10_000,
-      reconnectDelayMs: { initial: 250, max: 30_000 },
       log: (message) => console.warn(`[status cache] ${message}`),
       renderers: {},
       ...options,
     };
-    this.reconnectDelay = this.options.reconnectDelayMs.initial;
   }
 
-  /** Connects the LISTEN connection; if the database is away, keeps trying in the background. */
-  async start(): Promise<void> {
-    await this.connect();
+  /** Follows the worker's notifications (the listener itself is started by the server). */
+  start(): void {
+    const { notifications } = this.options;
+    this.unsubscribeAll = [
+      notifications.subscribe(STATUS_SNAPSHOTS_CHANNEL, (payload) => this.notification(payload)),
+      notifications.onReconnect(() => this.reloadEverything()),
+    ];
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    const client = this.client;
-    this.client = null;
+  stop(): void {
+    for (const unsubscribe of this.unsubscribeAll) unsubscribe();
+    this.unsubscribeAll = [];
     this.listeners.clear();
-    await client?.end().catch(() => undefined);
-  }
-
-  /** Whether the LISTEN connection is up (tests, health). */
-  get listening(): boolean {
-    return this.client !== null;
   }
 
   /** The cached page of a slug, if any: the hot path, synchronous and free of I/O. */
@@ -430,61 +419,7 @@ export class StatusCache {
   }
 
   // ---------------------------------------------------------------------------------------
-  // LISTEN
-
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({
-      connectionString: this.options.listenUrl,
-      application_name: "incidentpulse-status-listener",
-      keepAlive: true,
-    });
-    // Errors after a failure or `end` must not crash the process; only the live client counts.
-    client.on("error", (error) => {
-      if (this.client === client) this.options.log(`LISTEN connection failed: ${error.message}`);
-      this.lost(client);
-    });
-    client.on("end", () => this.lost(client));
-    client.on("notification", (message) => {
-      if (message.channel === STATUS_SNAPSHOTS_CHANNEL && message.payload) this.notification(message.payload);
-    });
-    try {
-      await client.connect();
-      await client.query(`listen ${STATUS_SNAPSHOTS_CHANNEL}`);
-    } catch (error) {
-      this.options.log(`cannot LISTEN (${(error as Error).message}); retrying in ${this.reconnectDelay} ms`);
-      client.removeAllListeners("end");
-      await client.end().catch(() => undefined);
-      this.scheduleReconnect();
-      return;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.client = client;
-    this.reconnectDelay = this.options.reconnectDelayMs.initial;
-    if (this.everConnected) this.reloadEverything();
-    this.everConnected = true;
-  }
-
-  private lost(client: pg.Client): void {
-    if (this.client !== client) return;
-    this.client = null;
-    client.end().catch(() => undefined);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const delay = this.reconnectDelay;
-    this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.options.reconnectDelayMs.max);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      void this.connect();
-    }, delay);
-    this.reconnectTimer.unref();
-  }
+  // Notifications
 
   /** After a reconnect: notifications may have been missed, so read every cached page again. */
   private reloadEverything(): void {

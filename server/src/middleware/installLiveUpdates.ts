@@ -1,0 +1,135 @@
+/**
+ * GET /api/live: the dashboard follows its organization without reloading. A server-sent
+ * event per committed change (`event: change`, data `{id, type, subjectId}`; type `resync`
+ * when changes may have been missed) tells the client what to read again through the API; the stream itself carries no content, so what
+ * a member may see is still decided by row-level security when the client reads.
+ *
+ * Access is checked by the database when the stream opens and again every
+ * LIVE_ACCESS_RECHECK_MS: a revoked session, key or membership ends the stream.
+ */
+import type { Express, Request, Response } from "express";
+import type { RequestIdentity } from "../auth/session.ts";
+import { withRequestTransaction } from "../database/requestTransaction.ts";
+import { errorBody } from "../errors.ts";
+import type { Services } from "../services.ts";
+import { authenticationMiddleware } from "./installAuthentication.ts";
+
+export const ORGANIZATION_EVENTS_CHANNEL = "organization_events";
+/** Dashboard tabs one person or key may keep open at once, per process. */
+const STREAMS_PER_IDENTITY = 20;
+
+interface Announcement {
+  organizationId: string;
+  id: string;
+  type: string;
+  subjectId: string;
+}
+
+const organizationOf = (identity: RequestIdentity) =>
+  identity.kind === "apiKey" ? identity.organizationId : identity.claims.organizationId;
+
+const identityKey = (identity: RequestIdentity) =>
+  identity.kind === "apiKey" ? `key:${identity.apiKeyId}` : `user:${identity.claims.userId}`;
+
+/** Whether the caller is, right now, a member (or a valid key) of the organization it acts in. */
+async function mayFollow(services: Services, identity: RequestIdentity): Promise<boolean> {
+  return withRequestTransaction(services, identity, async (client) => {
+    const { rows } = await client.query<{ role: string | null }>("select app_hidden.current_org_role() as role");
+    return rows[0]?.role != null;
+  });
+}
+
+export function installLiveUpdates(app: Express, services: Services): void {
+  const { config, notifications } = services;
+  const followers = new Map<string, Set<(announcement: Announcement) => void>>();
+  const openPerIdentity = new Map<string, number>();
+  const open = new Set<Response>();
+
+  notifications.subscribe(ORGANIZATION_EVENTS_CHANNEL, (payload) => {
+    let announcement: Announcement;
+    try {
+      announcement = JSON.parse(payload) as Announcement;
+    } catch {
+      return;
+    }
+    for (const follower of [...(followers.get(announcement.organizationId) ?? [])]) follower(announcement);
+  });
+  // Announcements sent while the LISTEN connection was down are lost: every dashboard reads again.
+  notifications.onReconnect(() => {
+    for (const [organizationId, set] of followers) {
+      for (const follower of [...set]) follower({ organizationId, id: "", type: "resync", subjectId: "" });
+    }
+  });
+  services.onShutdown("live update streams", () => {
+    for (const res of open) res.end();
+  });
+
+  app.get("/api/live", authenticationMiddleware(services), async (req: Request, res: Response) => {
+    const identity = req.identity;
+    if (!identity) return res.status(401).json(errorBody("UNAUTHENTICATED", "You must be signed in."));
+    const organizationId = organizationOf(identity);
+    if (!organizationId) {
+      return res.status(403).json(errorBody("NOT_A_MEMBER", "Choose an organization first."));
+    }
+    if (!(await mayFollow(services, identity))) {
+      return res.status(403).json(errorBody("NOT_A_MEMBER", "You are not a member of this organization."));
+    }
+    const key = identityKey(identity);
+    const count = openPerIdentity.get(key) ?? 0;
+    if (count >= STREAMS_PER_IDENTITY) {
+      return res
+        .status(429)
+        .set("Retry-After", "30")
+        .json(errorBody("TOO_MANY_STREAMS", "Too many open live-update streams."));
+    }
+    openPerIdentity.set(key, count + 1);
+    open.add(res);
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-store, no-transform",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    req.socket.setNoDelay(true);
+    const write = (chunk: string) => {
+      if (!res.writableEnded && !res.destroyed) res.write(chunk);
+    };
+
+    const follower = (announcement: Announcement) => {
+      const { id, type, subjectId } = announcement;
+      write(`id: ${id}\nevent: change\ndata: ${JSON.stringify({ id, type, subjectId })}\n\n`);
+    };
+    let set = followers.get(organizationId);
+    if (!set) followers.set(organizationId, (set = new Set()));
+    set.add(follower);
+
+    const heartbeat = setInterval(() => write(": heartbeat\n\n"), config.STATUS_STREAM_HEARTBEAT_MS);
+    heartbeat.unref();
+    const recheck = setInterval(() => {
+      mayFollow(services, identity)
+        .then((allowed) => {
+          if (!allowed) res.end();
+        })
+        .catch(() => undefined);
+    }, config.LIVE_ACCESS_RECHECK_MS);
+    recheck.unref();
+
+    let cleanedUp = false;
+    const cleanUp = () => {
+      if (cleanedUp) return;
+      cleanedUp = true;
+      clearInterval(heartbeat);
+      clearInterval(recheck);
+      set.delete(follower);
+      if (set.size === 0) followers.delete(organizationId);
+      open.delete(res);
+      const left = (openPerIdentity.get(key) ?? 1) - 1;
+      if (left > 0) openPerIdentity.set(key, left);
+      else openPerIdentity.delete(key);
+    };
+    res.on("close", cleanUp);
+    req.on("close", cleanUp);
+    // After a reconnect the client reads everything again; no replay is needed.
+    write("retry: 3000\n\n");
+  });
+}
