@@ -12,7 +12,15 @@
 
 create schema app_public;
 
+create type app_public.alert_source_format as enum ('generic', 'alertmanager', 'grafana');
+comment on type app_public.alert_source_format is 'The body an alert source sends: the documented generic JSON, Prometheus Alertmanager (webhook v4) or Grafana alerting.';
+
+create type app_public.alert_status as enum ('firing', 'resolved');
+
 create type app_public.billing_status as enum ('none', 'active', 'past_due', 'canceled');
+
+create type app_public.chat_kind as enum ('slack', 'discord', 'teams');
+comment on type app_public.chat_kind is 'Which chat service the incoming-webhook URL belongs to; it decides the message format.';
 
 create type app_public.incident_count_by_service as (
   service_id uuid,
@@ -66,6 +74,14 @@ comment on type app_public.organization_usage is 'Usage of the active organizati
 
 create type app_public.plan as enum ('free', 'pro', 'enterprise');
 
+create type app_public.plan_limits as (
+  plan app_public.plan,
+  services_limit integer,
+  members_limit integer,
+  incidents_per_month_limit integer
+);
+comment on type app_public.plan_limits is 'A plan and its limits; a null limit means unlimited.';
+
 create type app_public.service_status as enum ('operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage');
 
 create type app_public.service_status_change as (
@@ -73,6 +89,116 @@ create type app_public.service_status_change as (
   status app_public.service_status
 );
 comment on type app_public.service_status_change is 'A status an update claims for one affected service.';
+
+create type app_public.subscriber_source as enum ('page', 'import');
+comment on type app_public.subscriber_source is 'Where the subscriber came from: the public page or an admin''s import.';
+
+create type app_public.subscriber_status as enum ('pending', 'confirmed', 'unsubscribed');
+comment on type app_public.subscriber_status is 'pending: waiting for the address to confirm; confirmed: receives notifications; unsubscribed: asked to stop.';
+
+create type app_public.webhook_delivery_status as enum ('pending', 'succeeded', 'failed', 'canceled');
+comment on type app_public.webhook_delivery_status is 'pending: waiting for its turn; succeeded: a 2xx answer; failed: refused, unreachable, timed out or not 2xx; canceled: the target was turned off first.';
+
+create table app_public.alert_requests (
+  organization_id uuid not null,
+  id uuid default gen_random_uuid() not null,
+  alert_source_id uuid not null,
+  received_at timestamp with time zone default now() not null,
+  accepted boolean not null,
+  code text not null,
+  http_status integer not null,
+  alert_count integer default 0 not null,
+  incident_ids uuid[] default '{}'::uuid[] not null,
+  authenticated_by text,
+  api_key_id uuid,
+  idempotency_key text,
+  remote_address text,
+  body_excerpt text
+);
+
+alter table app_public.alert_requests add constraint alert_requests_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.alert_requests add constraint alert_requests_authenticated_by_check CHECK ((authenticated_by = ANY (ARRAY['signature'::text, 'secret'::text, 'api_key'::text])));
+alter table app_public.alert_requests add constraint alert_requests_body_excerpt_check CHECK ((length(body_excerpt) <= 2000));
+alter table app_public.alert_requests add constraint alert_requests_organization_id_alert_source_id_fkey FOREIGN KEY (organization_id, alert_source_id) REFERENCES app_public.alert_sources(organization_id, id) ON DELETE CASCADE;
+alter table app_public.alert_requests add constraint alert_requests_organization_id_api_key_id_fkey FOREIGN KEY (organization_id, api_key_id) REFERENCES app_public.api_keys(organization_id, id) ON DELETE SET NULL (api_key_id);
+
+CREATE INDEX alert_requests_organization_id_alert_source_id_received_at_idx ON app_public.alert_requests USING btree (organization_id, alert_source_id, received_at DESC);
+CREATE INDEX alert_requests_organization_id_api_key_id_idx ON app_public.alert_requests USING btree (organization_id, api_key_id);
+CREATE INDEX alert_requests_organization_id_received_at_idx ON app_public.alert_requests USING btree (organization_id, received_at DESC);
+
+alter table app_public.alert_requests enable row level security;
+alter table app_public.alert_requests force row level security;
+
+create policy owner_all on app_public.alert_requests as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.alert_requests as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy tenant_fence on app_public.alert_requests as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+comment on table app_public.alert_requests is E'@behavior -insert -update -delete\nEvery request to an alert source, accepted or not, for 14 days (owners and admins).';
+comment on column app_public.alert_requests.code is 'ACCEPTED, REPLAYED, or the error code the sender was answered.';
+comment on column app_public.alert_requests.incident_ids is 'The incidents the request opened, updated or resolved.';
+comment on column app_public.alert_requests.authenticated_by is 'signature (X-IncidentPulse-Signature), secret (the secret as a bearer token) or api_key; NULL when none held.';
+comment on column app_public.alert_requests.body_excerpt is 'The first 2,000 characters of the body.';
+
+create table app_public.alert_sources (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  name text not null,
+  format app_public.alert_source_format default 'generic'::app_public.alert_source_format not null,
+  default_service_id uuid,
+  default_severity app_public.incident_severity default 'high'::app_public.incident_severity not null,
+  visibility app_public.incident_visibility default 'internal'::app_public.incident_visibility not null,
+  enabled boolean default true not null,
+  secret_hint text,
+  created_by_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  last_received_at timestamp with time zone
+);
+
+alter table app_public.alert_sources add constraint alert_sources_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.alert_sources add constraint alert_sources_organization_id_name_key UNIQUE (organization_id, name);
+alter table app_public.alert_sources add constraint alert_sources_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)));
+alter table app_public.alert_sources add constraint alert_sources_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.alert_sources add constraint alert_sources_organization_id_default_service_id_fkey FOREIGN KEY (organization_id, default_service_id) REFERENCES app_public.services(organization_id, id) ON DELETE SET NULL (default_service_id);
+alter table app_public.alert_sources add constraint alert_sources_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX alert_sources_created_by_id_idx ON app_public.alert_sources USING btree (created_by_id);
+CREATE INDEX alert_sources_organization_id_default_service_id_idx ON app_public.alert_sources USING btree (organization_id, default_service_id);
+
+alter table app_public.alert_sources enable row level security;
+alter table app_public.alert_sources force row level security;
+
+create policy delete_admin on app_public.alert_sources as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy insert_admin on app_public.alert_sources as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy owner_all on app_public.alert_sources as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.alert_sources as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.alert_sources as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_admin on app_public.alert_sources as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'last_received_at');
+
+comment on table app_public.alert_sources is E'@behavior -insert\nA monitoring tool that opens and resolves incidents through POST /hooks/alerts/<id>. Created with createAlertSource (the secret is shown once), changed and deleted by owners and admins.';
+comment on column app_public.alert_sources.format is 'Which body the source sends.';
+comment on column app_public.alert_sources.default_service_id is 'The service an alert affects when it names none (or one that does not exist).';
+comment on column app_public.alert_sources.default_severity is 'The severity of an alert that has none we recognise.';
+comment on column app_public.alert_sources.visibility is 'Visibility of the incidents the source opens: internal (the default) keeps them off the status page.';
+comment on column app_public.alert_sources.enabled is 'A disabled source answers 404 and changes nothing.';
+comment on column app_public.alert_sources.secret_hint is E'@behavior -insert -update\nThe secret''s prefix and last characters. The secret is shown once, by createAlertSource or rotateAlertSourceSecret.';
+comment on column app_public.alert_sources.last_received_at is 'When the source last sent an accepted request.';
 
 create table app_public.api_keys (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -156,6 +282,153 @@ CREATE TRIGGER _200_append_only BEFORE DELETE OR UPDATE ON app_public.audit_log 
 comment on table app_public.audit_log is E'@behavior -insert -update -delete\nEvery change to the organization''s data: who, what, and the changed columns before and after. Owners and admins read it; nobody changes it.';
 comment on column app_public.audit_log.changes is 'Per column: {"before": …, "after": …} (only changed columns for updates). Secrets and file contents never appear.';
 comment on column app_public.audit_log.actor_api_key_id is 'The API key that made the change, when a tool did (its row may be gone since).';
+
+create table app_public.chat_integrations (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  kind app_public.chat_kind not null,
+  name text not null,
+  url_hint text not null,
+  event_types text[] default '{}'::text[] not null,
+  enabled boolean default true not null,
+  include_internal boolean default false not null,
+  consecutive_failures integer default 0 not null,
+  disabled_at timestamp with time zone,
+  disabled_reason text,
+  created_by_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.chat_integrations add constraint chat_integrations_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.chat_integrations add constraint chat_integrations_check CHECK ((enabled = (disabled_at IS NULL)));
+alter table app_public.chat_integrations add constraint chat_integrations_disabled_reason_check CHECK ((disabled_reason = ANY (ARRAY['manual'::text, 'failing'::text])));
+alter table app_public.chat_integrations add constraint chat_integrations_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)));
+alter table app_public.chat_integrations add constraint chat_integrations_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.chat_integrations add constraint chat_integrations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX chat_integrations_created_by_id_idx ON app_public.chat_integrations USING btree (created_by_id);
+CREATE INDEX chat_integrations_organization_id_created_at_idx ON app_public.chat_integrations USING btree (organization_id, created_at DESC);
+
+alter table app_public.chat_integrations enable row level security;
+alter table app_public.chat_integrations force row level security;
+
+create policy delete_admin on app_public.chat_integrations as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy owner_all on app_public.chat_integrations as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.chat_integrations as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy tenant_fence on app_public.chat_integrations as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_admin on app_public.chat_integrations as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _200_validate BEFORE INSERT OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__webhook_targets__validate();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'consecutive_failures');
+CREATE TRIGGER _500_notify_disabled AFTER UPDATE OF disabled_at ON app_public.chat_integrations FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_reason = 'failing'::text))) EXECUTE FUNCTION app_private.tg__webhook_targets__notify_disabled();
+
+comment on table app_public.chat_integrations is E'@behavior -insert\nA Slack, Discord or Microsoft Teams incoming webhook that receives a readable message per event. Created with createChatIntegration; its URL is a secret and shown masked.';
+comment on column app_public.chat_integrations.name is 'A label, e.g. the channel.';
+comment on column app_public.chat_integrations.url_hint is 'The incoming-webhook URL, masked.';
+comment on column app_public.chat_integrations.event_types is 'The event types posted (see eventTypes); empty means every type, including types added later.';
+comment on column app_public.chat_integrations.enabled is 'Whether messages are posted. Turned off automatically when deliveries keep failing.';
+comment on column app_public.chat_integrations.include_internal is 'Also post events about what the status page does not show (internal incidents and notes, hidden services).';
+comment on column app_public.chat_integrations.consecutive_failures is 'Failed attempts since the last successful delivery.';
+comment on column app_public.chat_integrations.disabled_at is 'When the integration was turned off.';
+comment on column app_public.chat_integrations.disabled_reason is 'manual (a member turned it off) or failing (every attempt of a delivery failed for about a day).';
+comment on column app_public.chat_integrations.created_by_id is 'The member who added the integration.';
+
+create table app_public.events (
+  organization_id uuid not null,
+  id uuid default gen_random_uuid() not null,
+  type text not null,
+  subject_id uuid not null,
+  is_public boolean not null,
+  payload jsonb not null,
+  transaction_id bigint default ((pg_current_xact_id())::text)::bigint not null,
+  created_at timestamp with time zone default now() not null
+);
+
+alter table app_public.events add constraint events_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.events add constraint events_type_check CHECK ((type = ANY (app_public.event_types())));
+alter table app_public.events add constraint events_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE UNIQUE INDEX events_one_per_transaction ON app_public.events USING btree (organization_id, transaction_id, type, subject_id);
+CREATE INDEX events_organization_id_created_at_idx ON app_public.events USING btree (organization_id, created_at DESC);
+CREATE INDEX events_organization_id_subject_id_idx ON app_public.events USING btree (organization_id, subject_id);
+
+alter table app_public.events enable row level security;
+alter table app_public.events force row level security;
+
+create policy owner_all on app_public.events as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.events as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.events as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _500_notify_subscribers AFTER INSERT ON app_public.events FOR EACH ROW WHEN ((new.is_public AND (new.type = ANY (app_private.subscriber_event_types())))) EXECUTE FUNCTION app_private.tg_events__notify_subscribers();
+CREATE TRIGGER _500_queue_webhook_deliveries AFTER INSERT ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg_events__queue_webhook_deliveries();
+CREATE TRIGGER _900_announce AFTER INSERT ON app_public.events FOR EACH ROW EXECUTE FUNCTION app_private.tg_events__announce();
+
+comment on table app_public.events is E'@behavior -insert -update -delete\nWhat happened, as integrations hear it: one row per change, recorded when it commits.';
+comment on column app_public.events.type is 'One of eventTypes, e.g. incident.created.';
+comment on column app_public.events.subject_id is 'The incident, maintenance window, service or organization the event is about.';
+comment on column app_public.events.is_public is 'Whether the status page shows what the event is about (public incidents and updates, visible services, maintenance).';
+comment on column app_public.events.payload is 'The event''s data as sent to webhooks: the subject in its state at commit.';
+
+create table app_public.incident_alerts (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  alert_source_id uuid not null,
+  fingerprint text not null,
+  incident_id uuid not null,
+  status app_public.alert_status default 'firing'::app_public.alert_status not null,
+  started_at timestamp with time zone default now() not null,
+  last_fired_at timestamp with time zone default now() not null,
+  fired_count integer default 1 not null,
+  resolved_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.incident_alerts add constraint incident_alerts_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.incident_alerts add constraint incident_alerts_fingerprint_check CHECK (((length(fingerprint) >= 1) AND (length(fingerprint) <= 200)));
+alter table app_public.incident_alerts add constraint incident_alerts_organization_id_alert_source_id_fkey FOREIGN KEY (organization_id, alert_source_id) REFERENCES app_public.alert_sources(organization_id, id) ON DELETE CASCADE;
+alter table app_public.incident_alerts add constraint incident_alerts_organization_id_incident_id_fkey FOREIGN KEY (organization_id, incident_id) REFERENCES app_public.incidents(organization_id, id) ON DELETE CASCADE;
+
+CREATE UNIQUE INDEX incident_alerts_one_open_per_fingerprint ON app_public.incident_alerts USING btree (organization_id, alert_source_id, fingerprint) WHERE (resolved_at IS NULL);
+CREATE INDEX incident_alerts_organization_id_alert_source_id_fingerprint_idx ON app_public.incident_alerts USING btree (organization_id, alert_source_id, fingerprint);
+CREATE INDEX incident_alerts_organization_id_incident_id_idx ON app_public.incident_alerts USING btree (organization_id, incident_id);
+
+alter table app_public.incident_alerts enable row level security;
+alter table app_public.incident_alerts force row level security;
+
+create policy insert_editor on app_public.incident_alerts as permissive for insert to :DATABASE_VISITOR
+  with check ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+create policy owner_all on app_public.incident_alerts as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_member on app_public.incident_alerts as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) IS NOT NULL);
+create policy tenant_fence on app_public.incident_alerts as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_editor on app_public.incident_alerts as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'editor'::app_public.membership_role);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incident_alerts FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_alerts FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'last_fired_at', 'fired_count');
+
+comment on table app_public.incident_alerts is E'@behavior -insert -update -delete\nAn alert (a source''s fingerprint) and the incident it opened. While it is open, the same fingerprint firing again updates that incident, and resolving resolves it.';
+comment on column app_public.incident_alerts.fingerprint is 'The sender''s identity of the alert (Alertmanager and Grafana compute it from the labels).';
+comment on column app_public.incident_alerts.fired_count is 'How many firing notifications arrived for the alert.';
 
 create table app_public.incident_attachments (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -317,6 +590,7 @@ create policy update_editor on app_public.incident_updates as permissive for upd
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _200_apply_to_incident BEFORE INSERT ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg_incident_updates__apply_to_incident();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE CONSTRAINT TRIGGER _900_emit_events AFTER INSERT ON app_public.incident_updates DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.tg_incident_updates__emit_events();
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_updates FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.incident_updates is E'@behavior -insert\nThe incident''s timeline. Posted with postIncidentUpdate; only public updates ever reach the status page.';
@@ -390,6 +664,7 @@ CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.incidents FOR EACH RO
 CREATE TRIGGER _200_lifecycle BEFORE INSERT OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__lifecycle();
 CREATE TRIGGER _300_refresh_services AFTER UPDATE OF status ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__refresh_services();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE CONSTRAINT TRIGGER _900_emit_events AFTER INSERT OR UPDATE ON app_public.incidents DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.tg_incidents__emit_events();
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.incidents FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.incidents is 'Something is wrong. Its status moves through updates (postIncidentUpdate), which keep the timeline.';
@@ -483,6 +758,7 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.maintenance
 CREATE TRIGGER _300_refresh_services AFTER UPDATE OF status ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_windows__refresh_services();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 CREATE TRIGGER _500_schedule AFTER INSERT OR UPDATE OF starts_at, ends_at, status ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_windows__schedule();
+CREATE CONSTRAINT TRIGGER _900_emit_events AFTER INSERT OR UPDATE OF status ON app_public.maintenance_windows DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_windows__emit_events();
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_windows FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.maintenance_windows is 'Planned work. The worker starts and completes it on time, setting its services under maintenance and restoring them.';
@@ -575,7 +851,8 @@ create table app_public.organizations (
   created_at timestamp with time zone default now() not null,
   updated_at timestamp with time zone default now() not null,
   past_due_since timestamp with time zone,
-  suspended_at timestamp with time zone
+  suspended_at timestamp with time zone,
+  deletion_scheduled_at timestamp with time zone
 );
 
 alter table app_public.organizations add constraint organizations_pkey PRIMARY KEY (id);
@@ -606,6 +883,7 @@ comment on column app_public.organizations.slug is 'Lower-case letters, digits a
 comment on column app_public.organizations.plan is 'Changed only by verified billing events, never by a client.';
 comment on column app_public.organizations.past_due_since is 'When payments started failing; creating incidents and services is refused once the grace period has passed.';
 comment on column app_public.organizations.suspended_at is 'Set by operators: a suspended organization''s status page answers 404 and reveals nothing.';
+comment on column app_public.organizations.deletion_scheduled_at is E'@behavior -insert -update\nWhen the organization and all its data will be deleted, if an owner asked for it (cancelOrganizationDeletion stops it).';
 
 create table app_public.service_groups (
   organization_id uuid default app_hidden.current_org_id() not null,
@@ -758,6 +1036,7 @@ CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.services FOR EACH ROW
 CREATE TRIGGER _200_record_status_interval AFTER INSERT OR UPDATE OF status ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg_services__record_status_interval();
 CREATE TRIGGER _310_refresh_impacts AFTER UPDATE OF hidden ON app_public.services FOR EACH ROW WHEN ((old.hidden IS DISTINCT FROM new.hidden)) EXECUTE FUNCTION app_private.tg_services__refresh_impacts();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE CONSTRAINT TRIGGER _900_emit_events AFTER UPDATE OF status ON app_public.services DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION app_private.tg_services__emit_events();
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
 
 comment on table app_public.services is 'A component of the status page: something customers rely on.';
@@ -832,6 +1111,81 @@ create policy select_published on app_public.status_snapshots as permissive for 
 
 comment on table app_public.status_snapshots is E'@behavior -*\nThe public view of each published, active organization, rebuilt by the worker; the only thing the public reads.';
 
+create table app_public.subscriber_services (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  subscriber_id uuid not null,
+  service_id uuid not null
+);
+
+alter table app_public.subscriber_services add constraint subscriber_services_pkey PRIMARY KEY (organization_id, subscriber_id, service_id);
+alter table app_public.subscriber_services add constraint subscriber_services_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+alter table app_public.subscriber_services add constraint subscriber_services_organization_id_service_id_fkey FOREIGN KEY (organization_id, service_id) REFERENCES app_public.services(organization_id, id) ON DELETE CASCADE;
+alter table app_public.subscriber_services add constraint subscriber_services_organization_id_subscriber_id_fkey FOREIGN KEY (organization_id, subscriber_id) REFERENCES app_public.subscribers(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX subscriber_services_organization_id_service_id_idx ON app_public.subscriber_services USING btree (organization_id, service_id);
+
+alter table app_public.subscriber_services enable row level security;
+alter table app_public.subscriber_services force row level security;
+
+create policy owner_all on app_public.subscriber_services as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.subscriber_services as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy tenant_fence on app_public.subscriber_services as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.subscriber_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('subscriber_id');
+
+comment on table app_public.subscriber_services is E'@behavior -insert -update -delete\nThe services a subscriber follows. None means every service.';
+
+create table app_public.subscribers (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  email public.citext not null,
+  status app_public.subscriber_status default 'pending'::app_public.subscriber_status not null,
+  source app_public.subscriber_source not null,
+  confirmed_at timestamp with time zone,
+  unsubscribed_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.subscribers add constraint subscribers_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.subscribers add constraint subscribers_organization_id_email_key UNIQUE (organization_id, email);
+alter table app_public.subscribers add constraint subscribers_check CHECK (((status <> 'confirmed'::app_public.subscriber_status) OR (confirmed_at IS NOT NULL)));
+alter table app_public.subscribers add constraint subscribers_check1 CHECK (((status <> 'unsubscribed'::app_public.subscriber_status) OR (unsubscribed_at IS NOT NULL)));
+alter table app_public.subscribers add constraint subscribers_email_check CHECK (((length((email)::text) <= 254) AND (email OPERATOR(public.~) '^[^@\s]+@[^@\s]+\.[^@\s]+$'::public.citext)));
+alter table app_public.subscribers add constraint subscribers_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX subscribers_organization_id_created_at_idx ON app_public.subscribers USING btree (organization_id, created_at DESC);
+CREATE INDEX subscribers_organization_id_status_idx ON app_public.subscribers USING btree (organization_id, status);
+
+alter table app_public.subscribers enable row level security;
+alter table app_public.subscribers force row level security;
+
+create policy delete_admin on app_public.subscribers as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy owner_all on app_public.subscribers as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.subscribers as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+create policy tenant_fence on app_public.subscribers as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.subscribers is E'@behavior -insert -update\nPeople who get this status page''s notifications by email (owners and admins). They sign up on the public page (double opt-in) or are imported with importSubscribers; deleting one removes them at once.';
+comment on column app_public.subscribers.email is 'The address notifications go to, one message per subscriber.';
+comment on column app_public.subscribers.status is 'Only confirmed subscribers are notified.';
+comment on column app_public.subscribers.source is 'The public page or an import.';
+comment on column app_public.subscribers.confirmed_at is 'When the address confirmed (or the import stated prior consent).';
+comment on column app_public.subscribers.unsubscribed_at is 'When the subscriber asked to stop.';
+
 create table app_public.users (
   id uuid default gen_random_uuid() not null,
   email public.citext not null,
@@ -862,6 +1216,142 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.users FOR E
 
 comment on table app_public.users is 'A person who can sign in. Users are global; what they see is decided by their memberships.';
 comment on column app_public.users.email is 'Unique, compared case-insensitively.';
+
+create table app_public.webhook_deliveries (
+  organization_id uuid not null,
+  id uuid default gen_random_uuid() not null,
+  webhook_endpoint_id uuid,
+  chat_integration_id uuid,
+  event_id uuid,
+  event_type text not null,
+  origin text not null,
+  message_id text not null,
+  attempt integer default 1 not null,
+  status app_public.webhook_delivery_status default 'pending'::app_public.webhook_delivery_status not null,
+  scheduled_at timestamp with time zone default now() not null,
+  started_at timestamp with time zone,
+  finished_at timestamp with time zone,
+  response_status integer,
+  duration_ms integer,
+  response_body text,
+  error text,
+  next_attempt_at timestamp with time zone,
+  requested_by_id uuid,
+  created_at timestamp with time zone default now() not null
+);
+
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_attempt_check CHECK (((attempt >= 1) AND (attempt <= 100)));
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_check CHECK ((num_nonnulls(webhook_endpoint_id, chat_integration_id) = 1));
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_check1 CHECK (((event_id IS NULL) = (event_type = 'test'::text)));
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_error_check CHECK ((length(error) <= 1000));
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_event_type_check CHECK (((event_type = 'test'::text) OR (event_type = ANY (app_public.event_types()))));
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_origin_check CHECK ((origin = ANY (ARRAY['event'::text, 'test'::text, 'redelivery'::text])));
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_response_body_check CHECK ((length(response_body) <= 4096));
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_organization_id_chat_integration_id_fkey FOREIGN KEY (organization_id, chat_integration_id) REFERENCES app_public.chat_integrations(organization_id, id) ON DELETE CASCADE;
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_organization_id_event_id_fkey FOREIGN KEY (organization_id, event_id) REFERENCES app_public.events(organization_id, id) ON DELETE CASCADE;
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_organization_id_webhook_endpoint_id_fkey FOREIGN KEY (organization_id, webhook_endpoint_id) REFERENCES app_public.webhook_endpoints(organization_id, id) ON DELETE CASCADE;
+alter table app_public.webhook_deliveries add constraint webhook_deliveries_requested_by_id_fkey FOREIGN KEY (requested_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+
+CREATE INDEX webhook_deliveries_organization_id_chat_integration_id_crea_idx ON app_public.webhook_deliveries USING btree (organization_id, chat_integration_id, created_at DESC);
+CREATE INDEX webhook_deliveries_organization_id_event_id_idx ON app_public.webhook_deliveries USING btree (organization_id, event_id);
+CREATE INDEX webhook_deliveries_organization_id_message_id_idx ON app_public.webhook_deliveries USING btree (organization_id, message_id);
+CREATE INDEX webhook_deliveries_organization_id_webhook_endpoint_id_crea_idx ON app_public.webhook_deliveries USING btree (organization_id, webhook_endpoint_id, created_at DESC);
+CREATE INDEX webhook_deliveries_requested_by_id_idx ON app_public.webhook_deliveries USING btree (requested_by_id);
+
+alter table app_public.webhook_deliveries enable row level security;
+alter table app_public.webhook_deliveries force row level security;
+
+create policy owner_all on app_public.webhook_deliveries as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.webhook_deliveries as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy tenant_fence on app_public.webhook_deliveries as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+CREATE TRIGGER _500_audit AFTER INSERT ON app_public.webhook_deliveries FOR EACH ROW WHEN ((new.origin <> 'event'::text)) EXECUTE FUNCTION app_private.tg__audit('id');
+
+comment on table app_public.webhook_deliveries is E'@behavior -insert -update -delete\nThe delivery log of webhook endpoints and chat integrations: one row per attempt to deliver one message. Owners and admins read it.';
+comment on column app_public.webhook_deliveries.webhook_endpoint_id is 'The endpoint, for a webhook delivery.';
+comment on column app_public.webhook_deliveries.chat_integration_id is 'The chat integration, for a chat message.';
+comment on column app_public.webhook_deliveries.event_id is 'The event delivered; null for a test message.';
+comment on column app_public.webhook_deliveries.event_type is 'The event''s type, or test.';
+comment on column app_public.webhook_deliveries.origin is 'event (sent automatically), test (sendTest…) or redelivery (redeliverWebhook).';
+comment on column app_public.webhook_deliveries.message_id is 'The webhook-id header: the same for every attempt and redelivery of one message, so receivers can drop duplicates.';
+comment on column app_public.webhook_deliveries.attempt is 'Which attempt at this message this row is (1 for the first, and for a redelivery).';
+comment on column app_public.webhook_deliveries.scheduled_at is 'When the attempt is (or was) due.';
+comment on column app_public.webhook_deliveries.started_at is 'When the request started.';
+comment on column app_public.webhook_deliveries.finished_at is 'When the answer (or the failure) came.';
+comment on column app_public.webhook_deliveries.response_status is 'The HTTP status the receiver answered, if it answered.';
+comment on column app_public.webhook_deliveries.duration_ms is 'How long the request took.';
+comment on column app_public.webhook_deliveries.response_body is 'The start of the receiver''s answer (at most 4 KB).';
+comment on column app_public.webhook_deliveries.error is 'Why the attempt failed: refused destination, timeout, redirect, connection error or HTTP status.';
+comment on column app_public.webhook_deliveries.next_attempt_at is 'For a failed attempt: when the next one is due, or null when there is none.';
+comment on column app_public.webhook_deliveries.requested_by_id is 'The member who sent the test or asked for the redelivery.';
+
+create table app_public.webhook_endpoints (
+  organization_id uuid default app_hidden.current_org_id() not null,
+  id uuid default gen_random_uuid() not null,
+  url text not null,
+  description text default ''::text not null,
+  event_types text[] default '{}'::text[] not null,
+  enabled boolean default true not null,
+  include_internal boolean default false not null,
+  secret_hint text not null,
+  consecutive_failures integer default 0 not null,
+  disabled_at timestamp with time zone,
+  disabled_reason text,
+  created_by_id uuid default app_hidden.current_user_id(),
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_public.webhook_endpoints add constraint webhook_endpoints_pkey PRIMARY KEY (organization_id, id);
+alter table app_public.webhook_endpoints add constraint webhook_endpoints_check CHECK ((enabled = (disabled_at IS NULL)));
+alter table app_public.webhook_endpoints add constraint webhook_endpoints_description_check CHECK ((length(description) <= 500));
+alter table app_public.webhook_endpoints add constraint webhook_endpoints_disabled_reason_check CHECK ((disabled_reason = ANY (ARRAY['manual'::text, 'failing'::text])));
+alter table app_public.webhook_endpoints add constraint webhook_endpoints_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
+alter table app_public.webhook_endpoints add constraint webhook_endpoints_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
+
+CREATE INDEX webhook_endpoints_created_by_id_idx ON app_public.webhook_endpoints USING btree (created_by_id);
+CREATE INDEX webhook_endpoints_organization_id_created_at_idx ON app_public.webhook_endpoints USING btree (organization_id, created_at DESC);
+
+alter table app_public.webhook_endpoints enable row level security;
+alter table app_public.webhook_endpoints force row level security;
+
+create policy delete_admin on app_public.webhook_endpoints as permissive for delete to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy owner_all on app_public.webhook_endpoints as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy select_admin on app_public.webhook_endpoints as permissive for select to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+create policy tenant_fence on app_public.webhook_endpoints as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+create policy update_admin on app_public.webhook_endpoints as permissive for update to :DATABASE_VISITOR
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _200_validate BEFORE INSERT OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__webhook_targets__validate();
+CREATE TRIGGER _200_validate_url BEFORE INSERT OR UPDATE OF url ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg_webhook_endpoints__validate_url();
+CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'consecutive_failures');
+CREATE TRIGGER _500_notify_disabled AFTER UPDATE OF disabled_at ON app_public.webhook_endpoints FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_reason = 'failing'::text))) EXECUTE FUNCTION app_private.tg__webhook_targets__notify_disabled();
+
+comment on table app_public.webhook_endpoints is E'@behavior -insert\nA URL that receives signed events (Standard Webhooks). Created with createWebhookEndpoint, which shows the signing secret once; owners and admins manage them.';
+comment on column app_public.webhook_endpoints.url is 'Where events are POSTed: an http(s) URL that must resolve to a public address.';
+comment on column app_public.webhook_endpoints.description is 'What the endpoint is for.';
+comment on column app_public.webhook_endpoints.event_types is 'The event types sent (see eventTypes); empty means every type, including types added later.';
+comment on column app_public.webhook_endpoints.enabled is 'Whether events are sent. Turned off automatically when deliveries keep failing; turning it back on resets the failure streak.';
+comment on column app_public.webhook_endpoints.include_internal is 'Also send events about what the status page does not show (internal incidents and notes, hidden services).';
+comment on column app_public.webhook_endpoints.secret_hint is 'The signing secret, masked (whsec_…abcd).';
+comment on column app_public.webhook_endpoints.consecutive_failures is 'Failed attempts since the last successful delivery.';
+comment on column app_public.webhook_endpoints.disabled_at is 'When the endpoint was turned off.';
+comment on column app_public.webhook_endpoints.disabled_reason is 'manual (a member turned it off) or failing (every attempt of a delivery failed for about a day).';
+comment on column app_public.webhook_endpoints.created_by_id is 'The member who created the endpoint.';
 
 CREATE OR REPLACE FUNCTION app_public.accept_invitation(token text)
  RETURNS app_public.organization_memberships
@@ -897,6 +1387,16 @@ end;
 $function$;
 comment on function app_public.acknowledge_incident(uuid) is E'@resultFieldName incident\nRecords that someone is on it (editors and above). The first update acknowledges too.';
 
+CREATE OR REPLACE FUNCTION app_public.alert_sources_hook_path(source app_public.alert_sources)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select '/hooks/alerts/' || source.id;
+$function$;
+comment on function app_public.alert_sources_hook_path(app_public.alert_sources) is 'Where the source sends its alerts (POST, relative to the server''s URL).';
+
 CREATE OR REPLACE FUNCTION app_public.cancel_maintenance(maintenance_window_id uuid)
  RETURNS app_public.maintenance_windows
  LANGUAGE plpgsql
@@ -924,6 +1424,29 @@ begin
 end;
 $function$;
 comment on function app_public.cancel_maintenance(uuid) is E'@resultFieldName maintenanceWindow\nCancels a scheduled or running window; its services are restored at once (editors and above).';
+
+CREATE OR REPLACE FUNCTION app_public.cancel_organization_deletion()
+ RETURNS app_public.organizations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_org app_public.organizations;
+  v_previous_org text;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('owner', 'cancel the deletion');
+  v_previous_org := app_private.enter_organization(app_hidden.current_org_id());
+  update app_public.organizations o set deletion_scheduled_at = null
+  where o.id = app_hidden.current_org_id()
+  returning * into v_org;
+  perform graphile_worker.remove_job('organization-deletion:' || v_org.id);
+  perform app_private.leave_organization(v_previous_org);
+  return v_org;
+end;
+$function$;
+comment on function app_public.cancel_organization_deletion() is E'@resultFieldName organization\nKeeps the active organization: cancels a scheduled deletion (owners).';
 
 CREATE OR REPLACE FUNCTION app_public.change_member_role(user_id uuid, role app_public.membership_role)
  RETURNS app_public.organization_memberships
@@ -1051,6 +1574,72 @@ AS $function$
 $function$;
 comment on function app_public."current_user"() is 'The signed-in user, or null.';
 
+CREATE OR REPLACE FUNCTION app_public.event_types()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select array[
+    'incident.created', 'incident.updated', 'incident.resolved', 'incident_update.posted',
+    'maintenance.scheduled', 'maintenance.started', 'maintenance.completed', 'maintenance.canceled',
+    'service.status_changed', 'page.status_changed'
+  ];
+$function$;
+comment on function app_public.event_types() is 'Every event type integrations can subscribe to.';
+
+CREATE OR REPLACE FUNCTION app_public.import_subscribers(emails text[], service_ids uuid[] DEFAULT '{}'::uuid[], skip_confirmation boolean DEFAULT false)
+ RETURNS SETOF app_public.subscribers
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_org uuid := app_hidden.current_org_id();
+  v_invalid text[];
+  v_email citext;
+  v_subscriber app_public.subscribers;
+  v_skip boolean := coalesce(import_subscribers.skip_confirmation, false);
+begin
+  perform app_hidden.assert_org_role('admin', 'import subscribers');
+  if coalesce(cardinality(import_subscribers.emails), 0) > 1000 then
+    perform app_hidden.raise_error('IPV11', 'Import at most 1000 addresses at a time.', json_build_object('limit', 1000)::text);
+  end if;
+  select array_agg(e) into v_invalid
+  from unnest(coalesce(import_subscribers.emails, '{}')) e
+  where e is null or length(btrim(e)) > 254 or btrim(e) !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$';
+  if v_invalid is not null then
+    perform app_hidden.raise_error('IPV10', 'Some addresses are not valid email addresses.',
+                                   json_build_object('invalidEmails', v_invalid[1:20])::text);
+  end if;
+  perform app_private.assert_subscribable_services(import_subscribers.service_ids);
+
+  for v_email in select distinct btrim(e)::citext from unnest(import_subscribers.emails) e loop
+    insert into app_public.subscribers (email, status, source, confirmed_at)
+    values (v_email, case when v_skip then 'confirmed' else 'pending' end::app_public.subscriber_status, 'import',
+            case when v_skip then now() end)
+    on conflict (organization_id, email) do nothing
+    returning * into v_subscriber;
+    if v_subscriber.id is null then
+      update app_public.subscribers s
+      set status = case when v_skip then 'confirmed' else 'pending' end::app_public.subscriber_status,
+          confirmed_at = case when v_skip then now() end
+      where s.organization_id = v_org and s.email = v_email and s.status = 'pending'
+      returning * into v_subscriber;
+    end if;
+    if v_subscriber.id is not null then
+      perform app_private.set_subscriber_services(v_org, v_subscriber.id, import_subscribers.service_ids);
+      if v_subscriber.status = 'pending' then
+        perform app_private.queue_subscriber_confirmation(v_org, v_subscriber.id);
+      end if;
+      return next v_subscriber;
+    end if;
+  end loop;
+end;
+$function$;
+comment on function app_public.import_subscribers(text[],uuid[],boolean) is E'@resultFieldName subscribers\nImports up to 1000 addresses (owners and admins), following the given services (none = all). Each new address gets a confirmation email unless skipConfirmation states that the people already agreed to hear from you (as Statuspage''s "skip confirmation"). Confirmed and unsubscribed addresses are left as they are. Returns the subscribers added or changed.';
+
 CREATE OR REPLACE FUNCTION app_public.incident_counts_by_service(period_start timestamp with time zone DEFAULT (now() - '30 days'::interval), period_end timestamp with time zone DEFAULT now())
  RETURNS SETOF app_public.incident_count_by_service
  LANGUAGE sql
@@ -1112,6 +1701,18 @@ AS $function$
 $function$;
 comment on function app_public.multi_tenant_enabled() is 'Whether this deployment hosts many organizations (the client shows the organization switcher).';
 
+CREATE OR REPLACE FUNCTION app_public.plans()
+ RETURNS SETOF app_public.plan_limits
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select p, app_hidden.plan_limit(p, 'services'), app_hidden.plan_limit(p, 'members'),
+         app_hidden.plan_limit(p, 'incidents_per_month')
+  from unnest(enum_range(null::app_public.plan)) as p;
+$function$;
+comment on function app_public.plans() is 'Every plan with the limits the database enforces (null: unlimited).';
+
 CREATE OR REPLACE FUNCTION app_public.post_incident_update(incident_id uuid, status app_public.incident_status, body text, is_public boolean DEFAULT true, display_at timestamp with time zone DEFAULT NULL::timestamp with time zone, service_statuses app_public.service_status_change[] DEFAULT '{}'::app_public.service_status_change[])
  RETURNS app_public.incident_updates
  LANGUAGE plpgsql
@@ -1160,6 +1761,40 @@ end;
 $function$;
 comment on function app_public.post_incident_update(uuid,app_public.incident_status,text,boolean,timestamp with time zone,app_public.service_status_change[]) is E'@resultFieldName incidentUpdate\nPosts a timeline entry: sets the incident''s status and the statuses it claims for affected services, in one transaction (editors and above).';
 
+CREATE OR REPLACE FUNCTION app_public.redeliver_webhook(delivery_id uuid)
+ RETURNS app_public.webhook_deliveries
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_delivery app_public.webhook_deliveries;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage webhooks');
+  select * into v_delivery from app_public.webhook_deliveries d
+  where d.organization_id = app_hidden.current_org_id() and d.id = redeliver_webhook.delivery_id;
+  if v_delivery.id is null then
+    perform app_hidden.raise_error('IPN03', 'No webhook delivery with this id in the organization.');
+  end if;
+  if not coalesce(
+    (select e.enabled from app_public.webhook_endpoints e
+     where e.organization_id = v_delivery.organization_id and e.id = v_delivery.webhook_endpoint_id),
+    (select c.enabled from app_public.chat_integrations c
+     where c.organization_id = v_delivery.organization_id and c.id = v_delivery.chat_integration_id)
+  ) then
+    perform app_hidden.raise_error('IPC07', 'The delivery''s endpoint is turned off: enable it first.');
+  end if;
+  -- The same message (same webhook-id), sent once more now.
+  return app_private.queue_webhook_delivery(
+    v_delivery.organization_id, v_delivery.webhook_endpoint_id, v_delivery.chat_integration_id, v_delivery.event_id,
+    v_delivery.event_type, 'redelivery', v_delivery.message_id, 1, now()
+  );
+end;
+$function$;
+comment on function app_public.redeliver_webhook(uuid) is E'@resultFieldName webhookDelivery\nSends a delivery''s message again, now, with the same webhook-id (owners and admins).';
+
 CREATE OR REPLACE FUNCTION app_public.remove_member(user_id uuid)
  RETURNS app_public.organization_memberships
  LANGUAGE plpgsql
@@ -1182,6 +1817,38 @@ begin
 end;
 $function$;
 comment on function app_public.remove_member(uuid) is E'@resultFieldName membership\nRemoves a member from the active organization (owners and admins), or leaves it (yourself).';
+
+CREATE OR REPLACE FUNCTION app_public.request_organization_deletion(confirm_slug text)
+ RETURNS app_public.organizations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_org app_public.organizations;
+  v_grace integer;
+  v_previous_org text;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('owner', 'delete the organization');
+  v_previous_org := app_private.enter_organization(app_hidden.current_org_id());
+  select * into v_org from app_public.organizations o where o.id = app_hidden.current_org_id() for update;
+  if confirm_slug is distinct from v_org.slug::text then
+    perform app_hidden.raise_error('IPV13', 'Type the organization''s slug to confirm its deletion.',
+                                   json_build_object('field', 'confirmSlug')::text);
+  end if;
+  select s.organization_deletion_grace_days into v_grace from app_private.instance_settings s;
+  update app_public.organizations o
+  set deletion_scheduled_at = coalesce(o.deletion_scheduled_at, now() + make_interval(days => v_grace))
+  where o.id = v_org.id
+  returning * into v_org;
+  perform graphile_worker.add_job('organizations__delete', json_build_object('organizationId', v_org.id),
+    run_at := v_org.deletion_scheduled_at, job_key := 'organization-deletion:' || v_org.id, max_attempts := 10);
+  perform app_private.leave_organization(v_previous_org);
+  return v_org;
+end;
+$function$;
+comment on function app_public.request_organization_deletion(text) is E'@resultFieldName organization\nSchedules the active organization and all its data for deletion after the grace period (owners; type its slug to confirm).';
 
 CREATE OR REPLACE FUNCTION app_public.revoke_api_key(api_key_id uuid)
  RETURNS app_public.api_keys
@@ -1255,10 +1922,70 @@ AS $function$
 $function$;
 comment on function app_public.search_incidents(text,app_public.incident_status[],app_public.incident_severity[],uuid,uuid,timestamp with time zone,timestamp with time zone) is 'Incidents of the active organization, newest first, filtered by title text, statuses, severities, an affected service, the assignee and a start-time range.';
 
+CREATE OR REPLACE FUNCTION app_public.send_test_chat_message(chat_integration_id uuid)
+ RETURNS app_public.webhook_deliveries
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_integration app_public.chat_integrations;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage chat integrations');
+  select * into v_integration from app_public.chat_integrations c
+  where c.organization_id = app_hidden.current_org_id() and c.id = send_test_chat_message.chat_integration_id;
+  if v_integration.id is null then
+    perform app_hidden.raise_error('IPN03', 'No chat integration with this id in the organization.');
+  end if;
+  if not v_integration.enabled then
+    perform app_hidden.raise_error('IPC07', 'This chat integration is turned off: enable it first.');
+  end if;
+  return app_private.queue_webhook_delivery(v_integration.organization_id, null, v_integration.id, null, 'test', 'test', null, 1, now());
+end;
+$function$;
+comment on function app_public.send_test_chat_message(uuid) is E'@resultFieldName webhookDelivery\nPosts a test message to the chat integration now; its delivery row shows the outcome (owners and admins).';
+
+CREATE OR REPLACE FUNCTION app_public.send_test_webhook(webhook_endpoint_id uuid)
+ RETURNS app_public.webhook_deliveries
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_endpoint app_public.webhook_endpoints;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage webhooks');
+  select * into v_endpoint from app_public.webhook_endpoints e
+  where e.organization_id = app_hidden.current_org_id() and e.id = send_test_webhook.webhook_endpoint_id;
+  if v_endpoint.id is null then
+    perform app_hidden.raise_error('IPN03', 'No webhook endpoint with this id in the organization.');
+  end if;
+  if not v_endpoint.enabled then
+    perform app_hidden.raise_error('IPC07', 'This webhook endpoint is turned off: enable it first.');
+  end if;
+  return app_private.queue_webhook_delivery(v_endpoint.organization_id, v_endpoint.id, null, null, 'test', 'test', null, 1, now());
+end;
+$function$;
+comment on function app_public.send_test_webhook(uuid) is E'@resultFieldName webhookDelivery\nSends a signed test event (type test) to the endpoint now; its delivery row shows the outcome (owners and admins).';
+
 grant usage on schema app_public to :DATABASE_ANONYMOUS;
 grant usage on schema app_public to :DATABASE_VISITOR;
+grant select on table app_public.alert_requests to :DATABASE_VISITOR;
+grant delete, select on table app_public.alert_sources to :DATABASE_VISITOR;
+grant insert (name, format, default_service_id, default_severity, visibility, enabled) on table app_public.alert_sources to :DATABASE_VISITOR;
+grant update (name, format, default_service_id, default_severity, visibility, enabled) on table app_public.alert_sources to :DATABASE_VISITOR;
 grant select on table app_public.api_keys to :DATABASE_VISITOR;
 grant select on table app_public.audit_log to :DATABASE_VISITOR;
+grant delete, select on table app_public.chat_integrations to :DATABASE_VISITOR;
+grant update (name, event_types, enabled, include_internal) on table app_public.chat_integrations to :DATABASE_VISITOR;
+grant select (organization_id, id, type, subject_id, is_public, payload, created_at) on table app_public.events to :DATABASE_VISITOR;
+grant select on table app_public.incident_alerts to :DATABASE_VISITOR;
+grant insert (alert_source_id, fingerprint, incident_id, started_at) on table app_public.incident_alerts to :DATABASE_VISITOR;
+grant update (status, last_fired_at, fired_count, resolved_at) on table app_public.incident_alerts to :DATABASE_VISITOR;
 grant delete, select on table app_public.incident_attachments to :DATABASE_VISITOR;
 grant insert (incident_id, filename, content_type, content) on table app_public.incident_attachments to :DATABASE_VISITOR;
 grant delete, select on table app_public.incident_services to :DATABASE_VISITOR;
@@ -1298,15 +2025,23 @@ grant insert (title, description, time_zone, support_url, published) on table ap
 grant update (title, description, time_zone, support_url, published) on table app_public.status_page_settings to :DATABASE_VISITOR;
 grant select on table app_public.status_snapshots to :DATABASE_ANONYMOUS;
 grant select on table app_public.status_snapshots to :DATABASE_VISITOR;
+grant select on table app_public.subscriber_services to :DATABASE_VISITOR;
+grant delete, select on table app_public.subscribers to :DATABASE_VISITOR;
 grant select on table app_public.users to :DATABASE_ANONYMOUS;
 grant select on table app_public.users to :DATABASE_VISITOR;
 grant update (name) on table app_public.users to :DATABASE_VISITOR;
+grant select on table app_public.webhook_deliveries to :DATABASE_VISITOR;
+grant delete, select on table app_public.webhook_endpoints to :DATABASE_VISITOR;
+grant update (url, description, event_types, enabled, include_internal) on table app_public.webhook_endpoints to :DATABASE_VISITOR;
 grant execute on function app_public.accept_invitation(text) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.accept_invitation(text) to :DATABASE_VISITOR;
 grant execute on function app_public.acknowledge_incident(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.acknowledge_incident(uuid) to :DATABASE_VISITOR;
+grant execute on function app_public.alert_sources_hook_path(app_public.alert_sources) to :DATABASE_VISITOR;
 grant execute on function app_public.cancel_maintenance(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.cancel_maintenance(uuid) to :DATABASE_VISITOR;
+grant execute on function app_public.cancel_organization_deletion() to :DATABASE_ANONYMOUS;
+grant execute on function app_public.cancel_organization_deletion() to :DATABASE_VISITOR;
 grant execute on function app_public.change_member_role(uuid,app_public.membership_role) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.change_member_role(uuid,app_public.membership_role) to :DATABASE_VISITOR;
 grant execute on function app_public.change_password(text,text) to :DATABASE_ANONYMOUS;
@@ -1321,20 +2056,34 @@ grant execute on function app_public.current_usage() to :DATABASE_ANONYMOUS;
 grant execute on function app_public.current_usage() to :DATABASE_VISITOR;
 grant execute on function app_public."current_user"() to :DATABASE_ANONYMOUS;
 grant execute on function app_public."current_user"() to :DATABASE_VISITOR;
+grant execute on function app_public.event_types() to :DATABASE_ANONYMOUS;
+grant execute on function app_public.event_types() to :DATABASE_VISITOR;
+grant execute on function app_public.import_subscribers(text[],uuid[],boolean) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.import_subscribers(text[],uuid[],boolean) to :DATABASE_VISITOR;
 grant execute on function app_public.incident_counts_by_service(timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
 grant execute on function app_public.incident_counts_by_severity(timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
 grant execute on function app_public.incident_metrics(timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
 grant execute on function app_public.multi_tenant_enabled() to :DATABASE_ANONYMOUS;
 grant execute on function app_public.multi_tenant_enabled() to :DATABASE_VISITOR;
+grant execute on function app_public.plans() to :DATABASE_ANONYMOUS;
+grant execute on function app_public.plans() to :DATABASE_VISITOR;
 grant execute on function app_public.post_incident_update(uuid,app_public.incident_status,text,boolean,timestamp with time zone,app_public.service_status_change[]) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.post_incident_update(uuid,app_public.incident_status,text,boolean,timestamp with time zone,app_public.service_status_change[]) to :DATABASE_VISITOR;
+grant execute on function app_public.redeliver_webhook(uuid) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.redeliver_webhook(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.remove_member(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.remove_member(uuid) to :DATABASE_VISITOR;
+grant execute on function app_public.request_organization_deletion(text) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.request_organization_deletion(text) to :DATABASE_VISITOR;
 grant execute on function app_public.revoke_api_key(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.revoke_api_key(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.revoke_invitation(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_public.revoke_invitation(uuid) to :DATABASE_VISITOR;
 grant execute on function app_public.search_incidents(text,app_public.incident_status[],app_public.incident_severity[],uuid,uuid,timestamp with time zone,timestamp with time zone) to :DATABASE_VISITOR;
+grant execute on function app_public.send_test_chat_message(uuid) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.send_test_chat_message(uuid) to :DATABASE_VISITOR;
+grant execute on function app_public.send_test_webhook(uuid) to :DATABASE_ANONYMOUS;
+grant execute on function app_public.send_test_webhook(uuid) to :DATABASE_VISITOR;
 
 -- --------------------------------------------------------------------------------------
 -- Schema app_hidden
@@ -1352,12 +2101,32 @@ create type app_hidden.issued_invitation as (
   token text
 );
 
+create type app_hidden.subscription_page as (
+  organization_name text,
+  organization_slug text
+);
+
 create type app_hidden.token_claims as (
   session_id uuid,
   user_id uuid,
   organization_id uuid,
   role app_public.membership_role
 );
+
+CREATE OR REPLACE FUNCTION app_hidden.assert_event_types(event_types text[])
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if event_types is null or not event_types <@ app_public.event_types() then
+    perform app_hidden.raise_error('IPV08', 'Unknown event type: subscribe to types listed by eventTypes.',
+      json_build_object('unknown', (select json_agg(t) from unnest(event_types) t where t <> all (app_public.event_types())))::text);
+  end if;
+end;
+$function$;
+comment on function app_hidden.assert_event_types(text[]) is 'Raises IPV08 when a subscribed event type does not exist.';
 
 CREATE OR REPLACE FUNCTION app_hidden.assert_org_role(minimum app_public.membership_role, action text)
  RETURNS app_public.membership_role
@@ -1397,6 +2166,90 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_hidden.assert_webhook_url(url text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if url is null or length(url) > 2000 or url !~* '^https?://[^\s/?#@]+([/?#]\S*)?$' then
+    perform app_hidden.raise_error('IPV07', 'A webhook URL must be an absolute http:// or https:// URL without credentials.');
+  end if;
+end;
+$function$;
+comment on function app_hidden.assert_webhook_url(text) is 'Raises IPV07 unless the URL is an absolute http(s) URL.';
+
+CREATE OR REPLACE FUNCTION app_hidden.claim_alert_idempotency_key(alert_source_id uuid, idempotency_key text, request_hash text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_org uuid := app_hidden.current_org_id();
+  v_claimed boolean;
+  v_key app_private.alert_idempotency_keys;
+begin
+  perform app_hidden.assert_org_role('editor', 'send alerts');
+  -- What the caller could see: the owner is fenced to the caller's organization.
+  if not exists (
+    select 1 from app_public.alert_sources s where s.id = claim_alert_idempotency_key.alert_source_id and s.enabled
+  ) then
+    perform app_hidden.raise_error('IPN02', 'No enabled alert source with this id in the organization.');
+  end if;
+  delete from app_private.alert_idempotency_keys k
+  where k.organization_id = v_org and k.alert_source_id = claim_alert_idempotency_key.alert_source_id
+    and k.created_at < now() - interval '24 hours';
+  insert into app_private.alert_idempotency_keys (organization_id, alert_source_id, idempotency_key, request_hash)
+  values (v_org, claim_alert_idempotency_key.alert_source_id, claim_alert_idempotency_key.idempotency_key,
+          claim_alert_idempotency_key.request_hash)
+  on conflict do nothing
+  returning true into v_claimed;
+  if v_claimed then
+    return null;
+  end if;
+  select * into v_key from app_private.alert_idempotency_keys k
+  where k.organization_id = v_org and k.alert_source_id = claim_alert_idempotency_key.alert_source_id
+    and k.idempotency_key = claim_alert_idempotency_key.idempotency_key;
+  if v_key.request_hash <> claim_alert_idempotency_key.request_hash then
+    perform app_hidden.raise_error('IPC05', 'This Idempotency-Key was used for a request with another body.');
+  end if;
+  return v_key.response;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.confirm_subscription(token text)
+ RETURNS app_hidden.subscription_page
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_token app_private.subscriber_confirmation_tokens;
+  v_previous_org text;
+  v_page app_hidden.subscription_page;
+begin
+  select t.* into v_token from app_private.subscriber_confirmation_tokens t
+  where t.token_hash = digest(coalesce(confirm_subscription.token, ''), 'sha256');
+  if v_token.token_hash is null then
+    perform app_hidden.raise_error('IPN04', 'This subscription link is not valid (any more).');
+  end if;
+  if v_token.expires_at <= now() then
+    perform app_hidden.raise_error('IPC08', 'This confirmation link has expired. Subscribe again to get a new one.');
+  end if;
+  v_previous_org := app_private.enter_organization(v_token.organization_id);
+  update app_public.subscribers s set status = 'confirmed', confirmed_at = now()
+  where s.organization_id = v_token.organization_id and s.id = v_token.subscriber_id and s.status = 'pending';
+  select o.name, o.slug into v_page from app_public.organizations o where o.id = v_token.organization_id;
+  perform app_private.leave_organization(v_previous_org);
+  return v_page;
+end;
+$function$;
+comment on function app_hidden.confirm_subscription(text) is 'Public: confirms a subscription with the mailed token.';
+
 CREATE OR REPLACE FUNCTION app_hidden.create_api_key(name text, role app_public.membership_role, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
  RETURNS app_hidden.issued_api_key
  LANGUAGE plpgsql
@@ -1423,6 +2276,16 @@ begin
   return row(v_key.id, v_token)::app_hidden.issued_api_key;
 end;
 $function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.current_alert_source_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select nullif(current_setting('jwt.claims.alert_source_id', true), '')::uuid;
+$function$;
+comment on function app_hidden.current_alert_source_id() is 'The alert source a hook request proved itself as (the server checked its secret), or NULL.';
 
 CREATE OR REPLACE FUNCTION app_hidden.current_api_key_id()
  RETURNS uuid
@@ -1460,7 +2323,13 @@ AS $function$
      where k.organization_id = app_hidden.current_org_id()
        and k.id = app_hidden.current_api_key_id()
        and k.revoked_at is null
-       and (k.expires_at is null or k.expires_at > now()))
+       and (k.expires_at is null or k.expires_at > now())),
+    -- A source may open, update and resolve incidents, nothing more.
+    (select 'editor'::app_public.membership_role
+     from app_public.alert_sources s
+     where s.organization_id = app_hidden.current_org_id()
+       and s.id = app_hidden.current_alert_source_id()
+       and s.enabled)
   );
 $function$;
 comment on function app_hidden.current_org_role() is 'The caller''s role in the active organization, read from memberships (not from the token), or NULL.';
@@ -1592,6 +2461,125 @@ end;
 $function$;
 comment on function app_hidden.raise_error(text,text,text) is 'Raises one of the SQLSTATEs registered in db/ERROR_CODES.md.';
 
+CREATE OR REPLACE FUNCTION app_hidden.receive_alerts(alert_source_id uuid, alerts jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_source app_public.alert_sources;
+  v_alert jsonb;
+  v_fingerprint text;
+  v_title text;
+  v_message text;
+  v_severity app_public.incident_severity;
+  v_occurred_at timestamptz;
+  v_service_id uuid;
+  v_open app_public.incident_alerts;
+  v_incident app_public.incidents;
+  v_claims app_public.service_status_change[];
+  v_action text;
+  v_results jsonb := '[]';
+begin
+  perform app_hidden.assert_org_role('editor', 'send alerts');
+  select * into v_source from app_public.alert_sources s where s.id = receive_alerts.alert_source_id and s.enabled;
+  if v_source.id is null then
+    perform app_hidden.raise_error('IPN02', 'No enabled alert source with this id in the organization.');
+  end if;
+  if jsonb_typeof(alerts) is distinct from 'array' then
+    perform app_hidden.raise_error('IPV04', 'Alerts are a JSON array.');
+  end if;
+
+  for v_alert in select a.value from jsonb_array_elements(alerts) a loop
+    v_fingerprint := v_alert ->> 'fingerprint';
+    v_title := left(btrim(coalesce(v_alert ->> 'title', '')), 200);
+    v_message := left(nullif(btrim(coalesce(v_alert ->> 'message', '')), ''), 10000);
+    if coalesce(length(v_fingerprint), 0) not between 1 and 200 or v_title = ''
+       or (v_alert ->> 'status') is null or (v_alert ->> 'status') not in ('firing', 'resolved') then
+      perform app_hidden.raise_error('IPV04', 'Every alert needs a fingerprint, a title and a status (firing or resolved).');
+    end if;
+    v_severity := coalesce((v_alert ->> 'severity')::app_public.incident_severity, v_source.default_severity);
+    v_occurred_at := least(coalesce((v_alert ->> 'occurred_at')::timestamptz, now()), now());
+
+    -- One alert at a time per fingerprint: concurrent deliveries of the same alert (HA pairs,
+    -- retries) must not open two incidents.
+    perform pg_advisory_xact_lock(hashtextextended(v_source.id::text || '/' || v_fingerprint, 0));
+    select ia.* into v_open from app_public.incident_alerts ia
+    where ia.alert_source_id = v_source.id and ia.fingerprint = v_fingerprint and ia.resolved_at is null;
+    v_incident := null;
+    if v_open.id is not null then
+      select i.* into v_incident from app_public.incidents i where i.id = v_open.incident_id;
+      -- Resolved by a person meanwhile: that alert is over; a firing opens a new incident.
+      if v_incident.status = 'resolved' then
+        update app_public.incident_alerts ia set status = 'resolved', resolved_at = now() where ia.id = v_open.id;
+        v_open := null;
+        v_incident := null;
+      end if;
+    end if;
+
+    if v_alert ->> 'status' = 'firing' and v_incident.id is null then
+      -- A service named by the alert (by id or by name, in this organization), else the default.
+      select s.id into v_service_id from app_public.services s
+      where s.id::text = v_alert ->> 'service' or lower(s.name) = lower(btrim(v_alert ->> 'service'))
+      order by s.id::text = v_alert ->> 'service' desc
+      limit 1;
+      v_service_id := coalesce(v_service_id, v_source.default_service_id);
+      insert into app_public.incidents (title, description, severity, visibility, started_at)
+      values (v_title, v_message, v_severity, v_source.visibility, v_occurred_at)
+      returning * into v_incident;
+      v_claims := case when v_service_id is null then '{}'
+        else array[row(v_service_id, case v_severity
+          when 'critical' then 'major_outage' when 'high' then 'partial_outage' else 'degraded_performance'
+        end)::app_public.service_status_change] end;
+      perform app_public.post_incident_update(
+        v_incident.id, 'investigating',
+        format('Opened by alert source "%s": %s', v_source.name, coalesce(v_message, v_title)),
+        v_source.visibility = 'public', v_occurred_at, v_claims);
+      insert into app_public.incident_alerts (alert_source_id, fingerprint, incident_id, started_at)
+      values (v_source.id, v_fingerprint, v_incident.id, v_occurred_at);
+      v_action := 'opened';
+    elsif v_alert ->> 'status' = 'firing' then
+      if v_severity > v_incident.severity then
+        update app_public.incidents i set severity = v_severity where i.id = v_incident.id;
+      end if;
+      perform app_public.post_incident_update(
+        v_incident.id, v_incident.status,
+        case when v_severity > v_incident.severity
+          then format('Alert fired again, severity raised from %s to %s: %s', v_incident.severity, v_severity,
+                      coalesce(v_message, v_title))
+          else format('Alert fired again: %s', coalesce(v_message, v_title)) end,
+        false);
+      update app_public.incident_alerts ia
+      set last_fired_at = now(), fired_count = ia.fired_count + 1
+      where ia.id = v_open.id;
+      v_action := 'updated';
+    elsif v_incident.id is not null then
+      update app_public.incidents i
+      set root_cause = coalesce(nullif(btrim(i.root_cause), ''),
+                                format('Alert "%s" from alert source "%s".', v_title, v_source.name)),
+          resolution_summary = coalesce(nullif(btrim(i.resolution_summary), ''),
+                                        format('The alert resolved at %s; resolved automatically by alert source "%s".',
+                                               to_char(v_occurred_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
+                                               v_source.name))
+      where i.id = v_incident.id;
+      perform app_public.post_incident_update(
+        v_incident.id, 'resolved', format('Alert resolved: %s', coalesce(v_message, v_title)),
+        v_source.visibility = 'public');
+      update app_public.incident_alerts ia set status = 'resolved', resolved_at = now() where ia.id = v_open.id;
+      v_action := 'resolved';
+    else
+      -- Resolved with no open incident: never opened here, or already resolved.
+      v_action := 'ignored';
+    end if;
+    v_results := v_results || jsonb_build_object('id', v_incident.id, 'fingerprint', v_fingerprint, 'action', v_action);
+  end loop;
+
+  return jsonb_build_object('accepted', jsonb_array_length(alerts), 'incidents', v_results);
+end;
+$function$;
+comment on function app_hidden.receive_alerts(uuid,jsonb) is 'Opens, updates and resolves incidents from normalized alerts, as the caller (editor and above, or the source).';
+
 CREATE OR REPLACE FUNCTION app_hidden.register(email text, name text, password text, invitation_token text DEFAULT NULL::text)
  RETURNS app_hidden.token_claims
  LANGUAGE plpgsql
@@ -1605,6 +2593,155 @@ begin
   return app_private.claims_for_session(v_session);
 end;
 $function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.register_chat_integration(kind app_public.chat_kind, name text, url text, event_types text[], include_internal boolean, sealed_url bytea, url_hint text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_integration app_public.chat_integrations;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage chat integrations');
+  perform app_hidden.assert_webhook_url(register_chat_integration.url);
+  insert into app_public.chat_integrations (kind, name, event_types, include_internal, url_hint)
+  values (register_chat_integration.kind, btrim(register_chat_integration.name),
+          coalesce(register_chat_integration.event_types, '{}'), coalesce(register_chat_integration.include_internal, false),
+          register_chat_integration.url_hint)
+  returning * into v_integration;
+  insert into app_private.chat_integration_urls (organization_id, chat_integration_id, sealed_url)
+  values (v_integration.organization_id, v_integration.id, register_chat_integration.sealed_url);
+  return v_integration.id;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.register_webhook_endpoint(url text, description text, event_types text[], include_internal boolean, sealed_secret bytea, secret_hint text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_endpoint app_public.webhook_endpoints;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage webhooks');
+  insert into app_public.webhook_endpoints (url, description, event_types, include_internal, secret_hint)
+  values (btrim(register_webhook_endpoint.url), coalesce(register_webhook_endpoint.description, ''),
+          coalesce(register_webhook_endpoint.event_types, '{}'), coalesce(register_webhook_endpoint.include_internal, false),
+          register_webhook_endpoint.secret_hint)
+  returning * into v_endpoint;
+  insert into app_private.webhook_endpoint_secrets (organization_id, webhook_endpoint_id, sealed_secret)
+  values (v_endpoint.organization_id, v_endpoint.id, register_webhook_endpoint.sealed_secret);
+  return v_endpoint.id;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.remember_alert_response(alert_source_id uuid, idempotency_key text, response jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+begin
+  perform app_hidden.assert_org_role('editor', 'send alerts');
+  update app_private.alert_idempotency_keys k set response = remember_alert_response.response
+  where k.organization_id = app_hidden.current_org_id() and k.alert_source_id = remember_alert_response.alert_source_id
+    and k.idempotency_key = remember_alert_response.idempotency_key;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.replace_webhook_endpoint_secret(webhook_endpoint_id uuid, sealed_secret bytea, secret_hint text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_endpoint app_public.webhook_endpoints;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage webhooks');
+  update app_public.webhook_endpoints e set secret_hint = replace_webhook_endpoint_secret.secret_hint
+  where e.organization_id = app_hidden.current_org_id() and e.id = replace_webhook_endpoint_secret.webhook_endpoint_id
+  returning * into v_endpoint;
+  if v_endpoint.id is null then
+    perform app_hidden.raise_error('IPN03', 'No webhook endpoint with this id in the organization.');
+  end if;
+  update app_private.webhook_endpoint_secrets s set sealed_secret = replace_webhook_endpoint_secret.sealed_secret
+  where s.organization_id = v_endpoint.organization_id and s.webhook_endpoint_id = v_endpoint.id;
+  return v_endpoint.id;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.set_alert_source_secret(alert_source_id uuid, sealed_secret bytea, secret_hint text)
+ RETURNS app_public.alert_sources
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_source app_public.alert_sources;
+begin
+  perform app_hidden.assert_signed_in();
+  perform app_hidden.assert_org_role('admin', 'manage alert sources');
+  update app_public.alert_sources s set secret_hint = set_alert_source_secret.secret_hint
+  where s.organization_id = app_hidden.current_org_id() and s.id = set_alert_source_secret.alert_source_id
+  returning * into v_source;
+  if v_source.id is null then
+    perform app_hidden.raise_error('IPN02', 'No alert source with this id in the organization.');
+  end if;
+  insert into app_private.alert_source_secrets (alert_source_id, organization_id, sealed_secret)
+  values (v_source.id, v_source.organization_id, set_alert_source_secret.sealed_secret)
+  on conflict (alert_source_id) do update set sealed_secret = excluded.sealed_secret, updated_at = now();
+  return v_source;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_hidden.subscribe(organization_slug text, email text, service_ids uuid[] DEFAULT '{}'::uuid[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_org uuid;
+  v_previous_org text;
+  v_subscriber app_public.subscribers;
+begin
+  select s.organization_id into v_org from app_public.status_snapshots s
+  where s.slug = subscribe.organization_slug::citext and s.published and s.active;
+  if v_org is null then
+    perform app_hidden.raise_error('IPN01', 'No such status page.');
+  end if;
+  perform app_private.assert_subscriber_email(subscribe.email);
+  v_previous_org := app_private.enter_organization(v_org);
+  perform app_private.assert_subscribable_services(subscribe.service_ids);
+
+  insert into app_public.subscribers (organization_id, email, source)
+  values (v_org, btrim(subscribe.email), 'page')
+  on conflict (organization_id, email) do nothing;
+  select * into v_subscriber from app_public.subscribers s
+  where s.organization_id = v_org and s.email = btrim(subscribe.email)::citext
+  for update;
+  if v_subscriber.status <> 'confirmed' then
+    update app_public.subscribers s set status = 'pending', unsubscribed_at = null
+    where s.organization_id = v_org and s.id = v_subscriber.id and s.status <> 'pending';
+    perform app_private.set_subscriber_services(v_org, v_subscriber.id, subscribe.service_ids);
+    perform app_private.queue_subscriber_confirmation(v_org, v_subscriber.id);
+  end if;
+  perform app_private.leave_organization(v_previous_org);
+end;
+$function$;
+comment on function app_hidden.subscribe(text,text,uuid[]) is 'Public sign-up on a status page: queues a confirmation email (double opt-in). Answers the same for every address.';
 
 CREATE OR REPLACE FUNCTION app_hidden.switch_organization(organization_id uuid)
  RETURNS app_hidden.token_claims
@@ -1629,14 +2766,49 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_hidden.unsubscribe(token text)
+ RETURNS app_hidden.subscription_page
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_token app_private.subscriber_unsubscribe_tokens;
+  v_previous_org text;
+  v_page app_hidden.subscription_page;
+begin
+  select t.* into v_token from app_private.subscriber_unsubscribe_tokens t
+  where t.token_hash = digest(coalesce(unsubscribe.token, ''), 'sha256');
+  if v_token.token_hash is null then
+    perform app_hidden.raise_error('IPN04', 'This subscription link is not valid (any more).');
+  end if;
+  v_previous_org := app_private.enter_organization(v_token.organization_id);
+  update app_public.subscribers s set status = 'unsubscribed', unsubscribed_at = now()
+  where s.organization_id = v_token.organization_id and s.id = v_token.subscriber_id and s.status <> 'unsubscribed';
+  delete from app_private.subscriber_confirmation_tokens t
+  where t.organization_id = v_token.organization_id and t.subscriber_id = v_token.subscriber_id;
+  select o.name, o.slug into v_page from app_public.organizations o where o.id = v_token.organization_id;
+  perform app_private.leave_organization(v_previous_org);
+  return v_page;
+end;
+$function$;
+comment on function app_hidden.unsubscribe(text) is 'Public: stops all notifications to the subscriber the token belongs to.';
+
 grant usage on schema app_hidden to :DATABASE_ANONYMOUS;
 grant usage on schema app_hidden to :DATABASE_VISITOR;
+grant execute on function app_hidden.assert_event_types(text[]) to :DATABASE_VISITOR;
 grant execute on function app_hidden.assert_org_role(app_public.membership_role,text) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.assert_org_role(app_public.membership_role,text) to :DATABASE_VISITOR;
 grant execute on function app_hidden.assert_signed_in() to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.assert_signed_in() to :DATABASE_VISITOR;
+grant execute on function app_hidden.assert_webhook_url(text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.claim_alert_idempotency_key(uuid,text,text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.confirm_subscription(text) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.create_api_key(text,app_public.membership_role,timestamp with time zone) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.create_api_key(text,app_public.membership_role,timestamp with time zone) to :DATABASE_VISITOR;
+grant execute on function app_hidden.current_alert_source_id() to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.current_alert_source_id() to :DATABASE_VISITOR;
 grant execute on function app_hidden.current_api_key_id() to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.current_api_key_id() to :DATABASE_VISITOR;
 grant execute on function app_hidden.current_org_id() to :DATABASE_ANONYMOUS;
@@ -1660,16 +2832,77 @@ grant execute on function app_hidden.multi_tenant_enabled() to :DATABASE_VISITOR
 grant execute on function app_hidden.plan_limit(app_public.plan,text) to :DATABASE_VISITOR;
 grant execute on function app_hidden.raise_error(text,text,text) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.raise_error(text,text,text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.receive_alerts(uuid,jsonb) to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.receive_alerts(uuid,jsonb) to :DATABASE_VISITOR;
 grant execute on function app_hidden.register(text,text,text,text) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.register(text,text,text,text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.register_chat_integration(app_public.chat_kind,text,text,text[],boolean,bytea,text) to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.register_chat_integration(app_public.chat_kind,text,text,text[],boolean,bytea,text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.register_webhook_endpoint(text,text,text[],boolean,bytea,text) to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.register_webhook_endpoint(text,text,text[],boolean,bytea,text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.remember_alert_response(uuid,text,jsonb) to :DATABASE_VISITOR;
+grant execute on function app_hidden.replace_webhook_endpoint_secret(uuid,bytea,text) to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.replace_webhook_endpoint_secret(uuid,bytea,text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.set_alert_source_secret(uuid,bytea,text) to :DATABASE_ANONYMOUS;
+grant execute on function app_hidden.set_alert_source_secret(uuid,bytea,text) to :DATABASE_VISITOR;
+grant execute on function app_hidden.subscribe(text,text,uuid[]) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.switch_organization(uuid) to :DATABASE_ANONYMOUS;
 grant execute on function app_hidden.switch_organization(uuid) to :DATABASE_VISITOR;
+grant execute on function app_hidden.unsubscribe(text) to :DATABASE_ANONYMOUS;
 
 -- --------------------------------------------------------------------------------------
 -- Schema app_private
 -- --------------------------------------------------------------------------------------
 
 create schema app_private;
+
+create table app_private.alert_idempotency_keys (
+  organization_id uuid not null,
+  alert_source_id uuid not null,
+  idempotency_key text not null,
+  request_hash text not null,
+  response jsonb,
+  created_at timestamp with time zone default now() not null
+);
+
+alter table app_private.alert_idempotency_keys add constraint alert_idempotency_keys_pkey PRIMARY KEY (organization_id, alert_source_id, idempotency_key);
+alter table app_private.alert_idempotency_keys add constraint alert_idempotency_keys_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 255)));
+alter table app_private.alert_idempotency_keys add constraint alert_idempotency_keys_organization_id_alert_source_id_fkey FOREIGN KEY (organization_id, alert_source_id) REFERENCES app_public.alert_sources(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX alert_idempotency_keys_created_at_idx ON app_private.alert_idempotency_keys USING btree (created_at);
+CREATE INDEX alert_idempotency_keys_organization_id_alert_source_id_crea_idx ON app_private.alert_idempotency_keys USING btree (organization_id, alert_source_id, created_at);
+
+alter table app_private.alert_idempotency_keys enable row level security;
+alter table app_private.alert_idempotency_keys force row level security;
+
+create policy owner_all on app_private.alert_idempotency_keys as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy tenant_fence on app_private.alert_idempotency_keys as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+comment on table app_private.alert_idempotency_keys is 'Idempotency-Key headers of alert requests and the answers given, for 24 hours.';
+
+create table app_private.alert_source_secrets (
+  alert_source_id uuid not null,
+  organization_id uuid not null,
+  sealed_secret bytea not null,
+  updated_at timestamp with time zone default now() not null
+);
+
+alter table app_private.alert_source_secrets add constraint alert_source_secrets_pkey PRIMARY KEY (alert_source_id);
+alter table app_private.alert_source_secrets add constraint alert_source_secrets_organization_id_alert_source_id_key UNIQUE (organization_id, alert_source_id);
+alter table app_private.alert_source_secrets add constraint alert_source_secrets_organization_id_alert_source_id_fkey FOREIGN KEY (organization_id, alert_source_id) REFERENCES app_public.alert_sources(organization_id, id) ON DELETE CASCADE;
+
+alter table app_private.alert_source_secrets enable row level security;
+alter table app_private.alert_source_secrets force row level security;
+
+create policy owner_all on app_private.alert_source_secrets as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+
+comment on table app_private.alert_source_secrets is 'Alert source secrets, sealed by the server (AES-256-GCM): the database never holds one in clear.';
 
 create table app_private.api_key_hashes (
   key_hash bytea not null,
@@ -1688,16 +2921,37 @@ create policy owner_all on app_private.api_key_hashes as permissive for all to :
   using (true)
   with check (true);
 
+create table app_private.chat_integration_urls (
+  organization_id uuid not null,
+  chat_integration_id uuid not null,
+  sealed_url bytea not null
+);
+
+alter table app_private.chat_integration_urls add constraint chat_integration_urls_pkey PRIMARY KEY (organization_id, chat_integration_id);
+alter table app_private.chat_integration_urls add constraint chat_integration_urls_organization_id_chat_integration_id_fkey FOREIGN KEY (organization_id, chat_integration_id) REFERENCES app_public.chat_integrations(organization_id, id) ON DELETE CASCADE;
+
+alter table app_private.chat_integration_urls enable row level security;
+alter table app_private.chat_integration_urls force row level security;
+
+create policy owner_all on app_private.chat_integration_urls as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy tenant_fence on app_private.chat_integration_urls as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
 create table app_private.instance_settings (
   singleton boolean default true not null,
   multi_tenant_enabled boolean default false not null,
   updated_at timestamp with time zone default now() not null,
   demo_seeded_at timestamp with time zone,
-  billing_grace_days integer default 7 not null
+  billing_grace_days integer default 7 not null,
+  organization_deletion_grace_days integer default 7 not null
 );
 
 alter table app_private.instance_settings add constraint instance_settings_pkey PRIMARY KEY (singleton);
 alter table app_private.instance_settings add constraint instance_settings_billing_grace_days_check CHECK ((billing_grace_days >= 0));
+alter table app_private.instance_settings add constraint instance_settings_organization_deletion_grace_days_check CHECK (((organization_deletion_grace_days >= 0) AND (organization_deletion_grace_days <= 90)));
 alter table app_private.instance_settings add constraint instance_settings_singleton_check CHECK (singleton);
 
 alter table app_private.instance_settings enable row level security;
@@ -1709,6 +2963,7 @@ create policy owner_all on app_private.instance_settings as permissive for all t
 
 comment on table app_private.instance_settings is 'One row. The server writes MULTI_TENANT_ENABLED here at start-up so triggers, the worker and SQL agree.';
 comment on column app_private.instance_settings.billing_grace_days is 'BILLING_GRACE_DAYS, written by the server at start-up: how long a past-due organization may still create incidents and services.';
+comment on column app_private.instance_settings.organization_deletion_grace_days is 'ORGANIZATION_DELETION_GRACE_DAYS: how long a requested deletion can still be canceled.';
 
 create table app_private.invitation_tokens (
   token_hash bytea not null,
@@ -1812,6 +3067,67 @@ create policy owner_all on app_private.stripe_events as permissive for all to :D
 
 comment on table app_private.stripe_events is 'Every verified Stripe event, once: a replay is recognised by its id and changes nothing.';
 
+create table app_private.subscriber_confirmation_tokens (
+  token_hash bytea not null,
+  organization_id uuid not null,
+  subscriber_id uuid not null,
+  expires_at timestamp with time zone not null
+);
+
+alter table app_private.subscriber_confirmation_tokens add constraint subscriber_confirmation_tokens_pkey PRIMARY KEY (token_hash);
+alter table app_private.subscriber_confirmation_tokens add constraint subscriber_confirmation_token_organization_id_subscriber_i_fkey FOREIGN KEY (organization_id, subscriber_id) REFERENCES app_public.subscribers(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX subscriber_confirmation_token_organization_id_subscriber_id_idx ON app_private.subscriber_confirmation_tokens USING btree (organization_id, subscriber_id);
+
+alter table app_private.subscriber_confirmation_tokens enable row level security;
+alter table app_private.subscriber_confirmation_tokens force row level security;
+
+create policy owner_all on app_private.subscriber_confirmation_tokens as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+
+create table app_private.subscriber_notifications (
+  organization_id uuid not null,
+  event_id uuid not null,
+  subscriber_id uuid not null,
+  queued_at timestamp with time zone default now() not null,
+  sent_at timestamp with time zone
+);
+
+alter table app_private.subscriber_notifications add constraint subscriber_notifications_pkey PRIMARY KEY (organization_id, event_id, subscriber_id);
+alter table app_private.subscriber_notifications add constraint subscriber_notifications_organization_id_event_id_fkey FOREIGN KEY (organization_id, event_id) REFERENCES app_public.events(organization_id, id) ON DELETE CASCADE;
+alter table app_private.subscriber_notifications add constraint subscriber_notifications_organization_id_subscriber_id_fkey FOREIGN KEY (organization_id, subscriber_id) REFERENCES app_public.subscribers(organization_id, id) ON DELETE CASCADE;
+
+CREATE INDEX subscriber_notifications_organization_id_subscriber_id_idx ON app_private.subscriber_notifications USING btree (organization_id, subscriber_id);
+
+alter table app_private.subscriber_notifications enable row level security;
+alter table app_private.subscriber_notifications force row level security;
+
+create policy owner_all on app_private.subscriber_notifications as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy tenant_fence on app_private.subscriber_notifications as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+create table app_private.subscriber_unsubscribe_tokens (
+  organization_id uuid not null,
+  subscriber_id uuid not null,
+  token_hash bytea not null,
+  sealed_token bytea not null
+);
+
+alter table app_private.subscriber_unsubscribe_tokens add constraint subscriber_unsubscribe_tokens_pkey PRIMARY KEY (organization_id, subscriber_id);
+alter table app_private.subscriber_unsubscribe_tokens add constraint subscriber_unsubscribe_tokens_token_hash_key UNIQUE (token_hash);
+alter table app_private.subscriber_unsubscribe_tokens add constraint subscriber_unsubscribe_tokens_organization_id_subscriber_i_fkey FOREIGN KEY (organization_id, subscriber_id) REFERENCES app_public.subscribers(organization_id, id) ON DELETE CASCADE;
+
+alter table app_private.subscriber_unsubscribe_tokens enable row level security;
+alter table app_private.subscriber_unsubscribe_tokens force row level security;
+
+create policy owner_all on app_private.subscriber_unsubscribe_tokens as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+
 create table app_private.user_credentials (
   user_id uuid not null,
   password_hash text not null,
@@ -1827,6 +3143,44 @@ alter table app_private.user_credentials force row level security;
 create policy owner_all on app_private.user_credentials as permissive for all to :DATABASE_OWNER
   using (true)
   with check (true);
+
+create table app_private.webhook_endpoint_secrets (
+  organization_id uuid not null,
+  webhook_endpoint_id uuid not null,
+  sealed_secret bytea not null
+);
+
+alter table app_private.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_pkey PRIMARY KEY (organization_id, webhook_endpoint_id);
+alter table app_private.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_organization_id_webhook_endpoint__fkey FOREIGN KEY (organization_id, webhook_endpoint_id) REFERENCES app_public.webhook_endpoints(organization_id, id) ON DELETE CASCADE;
+
+alter table app_private.webhook_endpoint_secrets enable row level security;
+alter table app_private.webhook_endpoint_secrets force row level security;
+
+create policy owner_all on app_private.webhook_endpoint_secrets as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+create policy tenant_fence on app_private.webhook_endpoint_secrets as restrictive for all to public
+  using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
+  with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
+
+create table app_private.worker_heartbeats (
+  worker_id text not null,
+  hostname text not null,
+  pid integer not null,
+  started_at timestamp with time zone default now() not null,
+  beat_at timestamp with time zone default now() not null
+);
+
+alter table app_private.worker_heartbeats add constraint worker_heartbeats_pkey PRIMARY KEY (worker_id);
+
+alter table app_private.worker_heartbeats enable row level security;
+alter table app_private.worker_heartbeats force row level security;
+
+create policy owner_all on app_private.worker_heartbeats as permissive for all to :DATABASE_OWNER
+  using (true)
+  with check (true);
+
+comment on table app_private.worker_heartbeats is 'One row per worker process, refreshed while it runs; /readyz checks that one beat recently.';
 
 CREATE OR REPLACE FUNCTION app_private.accept_invitation_for_user(invitee_id uuid, token text)
  RETURNS app_public.organization_memberships
@@ -1905,6 +3259,28 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.alert_source_for_hook(alert_source_id uuid)
+ RETURNS TABLE(organization_id uuid, name text, format app_public.alert_source_format, enabled boolean, sealed_secret bytea)
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_secret app_private.alert_source_secrets;
+begin
+  select * into v_secret from app_private.alert_source_secrets k where k.alert_source_id = alert_source_for_hook.alert_source_id;
+  if v_secret.alert_source_id is null then
+    return;
+  end if;
+  -- The secret names the organization; the tenant fence then lets the owner read the source.
+  perform set_config('jwt.claims.org_id', v_secret.organization_id::text, true);
+  return query
+    select s.organization_id, s.name, s.format, s.enabled, v_secret.sealed_secret
+    from app_public.alert_sources s
+    where s.organization_id = v_secret.organization_id and s.id = v_secret.alert_source_id;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.assert_password_acceptable(password text)
  RETURNS void
  LANGUAGE plpgsql
@@ -1917,6 +3293,38 @@ begin
   -- bcrypt only reads the first 72 bytes; refuse longer ones rather than silently ignore the rest.
   if octet_length(password) > 72 then
     perform app_hidden.raise_error('IPA04', 'Passwords must be at most 72 bytes long.');
+  end if;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.assert_subscribable_services(service_ids uuid[])
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if exists (
+    select 1 from unnest(coalesce(service_ids, '{}')) wanted(id)
+    where wanted.id is null or not exists (
+      select 1 from app_public.services s
+      where s.organization_id = app_hidden.current_org_id() and s.id = wanted.id and not s.hidden
+    )
+  ) then
+    perform app_hidden.raise_error('IPV03', 'A chosen service does not exist on this status page.');
+  end if;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.assert_subscriber_email(email text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  if email is null or length(btrim(email)) > 254 or btrim(email) !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+    perform app_hidden.raise_error('IPV10', 'Enter a valid email address.');
   end if;
 end;
 $function$;
@@ -2167,6 +3575,22 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.delete_organization_if_due(organization_id uuid)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_deleted integer;
+begin
+  delete from app_public.organizations o
+  where o.id = delete_organization_if_due.organization_id
+    and o.deletion_scheduled_at is not null and o.deletion_scheduled_at <= now();
+  get diagnostics v_deleted = row_count;
+  return v_deleted = 1;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.derived_impact(organization_id uuid, incident_id uuid)
  RETURNS app_public.incident_impact
  LANGUAGE sql
@@ -2183,6 +3607,25 @@ AS $function$
   join app_public.services s on s.organization_id = c.organization_id and s.id = c.service_id
   where c.organization_id = derived_impact.organization_id and c.incident_id = derived_impact.incident_id
     and not s.hidden;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.emit_event(organization_id uuid, type text, subject_id uuid, is_public boolean, payload jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_previous_org text := app_private.enter_organization(emit_event.organization_id);
+begin
+  insert into app_public.events (organization_id, type, subject_id, is_public, payload)
+  values (emit_event.organization_id, emit_event.type, emit_event.subject_id, emit_event.is_public,
+          jsonb_build_object('organization', app_private.event_organization_json(emit_event.organization_id))
+            || emit_event.payload)
+  on conflict (organization_id, transaction_id, type, subject_id) do nothing;
+  perform app_private.leave_organization(v_previous_org);
+end;
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.ensure_default_organization()
@@ -2210,6 +3653,149 @@ declare
 begin
   perform set_config('jwt.claims.org_id', organization_id::text, true);
   return v_previous;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.event_incident_json(incident app_public.incidents)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select jsonb_build_object(
+    'id', incident.id,
+    'title', incident.title,
+    'status', incident.status,
+    'impact', incident.impact,
+    'severity', incident.severity,
+    'visibility', incident.visibility,
+    'started_at', incident.started_at,
+    'acknowledged_at', incident.acknowledged_at,
+    'resolved_at', incident.resolved_at,
+    'reopened_count', incident.reopened_count,
+    'root_cause', incident.root_cause,
+    'resolution_summary', incident.resolution_summary,
+    'created_at', incident.created_at,
+    'updated_at', incident.updated_at,
+    'services', coalesce((
+      select jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'status', c.status, 'hidden', s.hidden)
+                       order by s.position, s.name)
+      from app_public.incident_services c
+      join app_public.services s on s.organization_id = c.organization_id and s.id = c.service_id
+      where c.organization_id = incident.organization_id and c.incident_id = incident.id
+    ), '[]')
+  );
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.event_maintenance_json(maintenance app_public.maintenance_windows)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select jsonb_build_object(
+    'id', maintenance.id,
+    'title', maintenance.title,
+    'body', maintenance.body,
+    'status', maintenance.status,
+    'starts_at', maintenance.starts_at,
+    'ends_at', maintenance.ends_at,
+    'started_at', maintenance.started_at,
+    'completed_at', maintenance.completed_at,
+    'canceled_at', maintenance.canceled_at,
+    'services', coalesce((
+      select jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'hidden', s.hidden) order by s.position, s.name)
+      from app_public.maintenance_services ms
+      join app_public.services s on s.organization_id = ms.organization_id and s.id = ms.service_id
+      where ms.organization_id = maintenance.organization_id and ms.maintenance_window_id = maintenance.id
+    ), '[]')
+  );
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.event_organization_json(organization_id uuid)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select jsonb_build_object('id', o.id, 'slug', o.slug, 'name', o.name, 'status_page_path', '/status/' || o.slug)
+  from app_public.organizations o where o.id = event_organization_json.organization_id;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.event_service_json(service app_public.services)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select jsonb_build_object(
+    'id', service.id, 'name', service.name, 'status', service.status, 'hidden', service.hidden,
+    'group_id', service.group_id, 'status_changed_at', service.status_changed_at
+  );
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.event_visible_service_ids(payload jsonb)
+ RETURNS uuid[]
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select coalesce(array_agg(distinct (s ->> 'id')::uuid), '{}')
+  from jsonb_array_elements(
+    coalesce(payload -> 'incident' -> 'services', '[]')
+    || coalesce(payload -> 'incident_update' -> 'affected_services', '[]')
+    || coalesce(payload -> 'maintenance' -> 'services', '[]')
+  ) s
+  where not coalesce((s ->> 'hidden')::boolean, false);
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.fan_out_subscriber_notifications(organization_id uuid, event_id uuid)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_event app_public.events;
+  v_services uuid[];
+  v_queued integer;
+begin
+  select * into v_event from app_public.events e
+  where e.organization_id = fan_out_subscriber_notifications.organization_id
+    and e.id = fan_out_subscriber_notifications.event_id;
+  if v_event.id is null or not v_event.is_public or v_event.type <> all (app_private.subscriber_event_types())
+     or app_private.subscriber_event_superseded(v_event) then
+    return 0;
+  end if;
+  v_services := app_private.event_visible_service_ids(v_event.payload);
+
+  insert into app_private.subscriber_notifications (organization_id, event_id, subscriber_id)
+  select s.organization_id, v_event.id, s.id
+  from app_public.subscribers s
+  where s.organization_id = v_event.organization_id and s.status = 'confirmed'
+    and (
+      cardinality(v_services) = 0
+      or not exists (
+        select 1 from app_public.subscriber_services ss
+        where ss.organization_id = s.organization_id and ss.subscriber_id = s.id
+      )
+      or exists (
+        select 1 from app_public.subscriber_services ss
+        where ss.organization_id = s.organization_id and ss.subscriber_id = s.id and ss.service_id = any (v_services)
+      )
+    )
+  on conflict do nothing;
+
+  select count(*) into v_queued from graphile_worker.add_jobs(array(
+    select row(
+      'subscribers__send_notification',
+      json_build_object('organizationId', n.organization_id, 'eventId', n.event_id, 'subscriberId', n.subscriber_id),
+      null, null, 10, 'subscribers:send:' || n.event_id || ':' || n.subscriber_id, null, null
+    )::graphile_worker.job_spec
+    from app_private.subscriber_notifications n
+    where n.organization_id = v_event.organization_id and n.event_id = v_event.id and n.sent_at is null
+  ));
+  return v_queued;
 end;
 $function$;
 
@@ -2374,6 +3960,56 @@ AS $function$
   limit 1;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.queue_subscriber_confirmation(organization_id uuid, subscriber_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform graphile_worker.add_job(
+    'subscribers__send_confirmation',
+    json_build_object('organizationId', organization_id, 'subscriberId', subscriber_id),
+    job_key := 'subscribers:confirm:' || subscriber_id,
+    max_attempts := 5
+  );
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.queue_webhook_delivery(organization_id uuid, webhook_endpoint_id uuid, chat_integration_id uuid, event_id uuid, event_type text, origin text, message_id text, attempt integer, run_at timestamp with time zone)
+ RETURNS app_public.webhook_deliveries
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_delivery app_public.webhook_deliveries;
+begin
+  insert into app_public.webhook_deliveries (
+    organization_id, webhook_endpoint_id, chat_integration_id, event_id, event_type, origin, message_id, attempt,
+    scheduled_at, requested_by_id
+  )
+  values (
+    queue_webhook_delivery.organization_id, queue_webhook_delivery.webhook_endpoint_id,
+    queue_webhook_delivery.chat_integration_id, queue_webhook_delivery.event_id, queue_webhook_delivery.event_type,
+    queue_webhook_delivery.origin,
+    coalesce(queue_webhook_delivery.message_id, 'msg_' || replace(gen_random_uuid()::text, '-', '')),
+    queue_webhook_delivery.attempt, queue_webhook_delivery.run_at,
+    -- Automatic deliveries are nobody's request, even when a member's change caused the event.
+    case when queue_webhook_delivery.origin <> 'event' then app_hidden.current_user_id() end
+  )
+  returning * into v_delivery;
+  perform graphile_worker.add_job(
+    'webhook_deliveries__send',
+    json_build_object('organizationId', v_delivery.organization_id, 'deliveryId', v_delivery.id),
+    run_at := v_delivery.scheduled_at,
+    job_key := 'webhook_delivery:' || v_delivery.id,
+    -- The task retries failed deliveries itself, as new rows; these are for crashes only.
+    max_attempts := 5
+  );
+  return v_delivery;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.rebuild_status_snapshot(organization_id uuid)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -2412,7 +4048,98 @@ begin
   perform pg_notify('status_snapshots', json_build_object(
     'organizationId', v_org.id, 'slug', v_org.slug, 'previousSlug', v_old.slug, 'version', v_version
   )::text);
+  if v_old.organization_id is not null and v_old.body -> 'status' is distinct from v_body -> 'status' then
+    perform app_private.emit_event(v_org.id, 'page.status_changed', v_org.id, true, jsonb_build_object(
+      'page', jsonb_build_object('id', v_org.id, 'name', v_body -> 'page' ->> 'name', 'url', v_body -> 'page' ->> 'url'),
+      'status', v_body -> 'status',
+      'previous_status', v_old.body -> 'status'
+    ));
+  end if;
   return v_version;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.record_alert_request(organization_id uuid, alert_source_id uuid, accepted boolean, code text, http_status integer, alert_count integer, incident_ids uuid[], authenticated_by text, api_key_id uuid, idempotency_key text, remote_address text, body_excerpt text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(record_alert_request.organization_id);
+begin
+  insert into app_public.alert_requests (
+    organization_id, alert_source_id, accepted, code, http_status, alert_count, incident_ids, authenticated_by,
+    api_key_id, idempotency_key, remote_address, body_excerpt
+  )
+  values (
+    record_alert_request.organization_id, record_alert_request.alert_source_id, record_alert_request.accepted,
+    left(record_alert_request.code, 100), record_alert_request.http_status, coalesce(record_alert_request.alert_count, 0),
+    coalesce(record_alert_request.incident_ids, '{}'), record_alert_request.authenticated_by,
+    record_alert_request.api_key_id, left(record_alert_request.idempotency_key, 255),
+    left(record_alert_request.remote_address, 100), left(record_alert_request.body_excerpt, 2000)
+  );
+  if record_alert_request.accepted then
+    update app_public.alert_sources s set last_received_at = now()
+    where s.organization_id = record_alert_request.organization_id and s.id = record_alert_request.alert_source_id;
+  end if;
+  delete from app_public.alert_requests r
+  where r.organization_id = record_alert_request.organization_id
+    and r.alert_source_id = record_alert_request.alert_source_id
+    and r.received_at < now() - interval '14 days';
+  perform app_private.leave_organization(v_previous_org);
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.record_webhook_attempt(delivery_id uuid, succeeded boolean, started_at timestamp with time zone, response_status integer, duration_ms integer, response_body text, error text, retry_at timestamp with time zone)
+ RETURNS app_public.webhook_deliveries
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_delivery app_public.webhook_deliveries;
+  v_retry_at timestamptz := case when not succeeded then record_webhook_attempt.retry_at end;
+begin
+  update app_public.webhook_deliveries d
+  set status = case when record_webhook_attempt.succeeded then 'succeeded' else 'failed' end::app_public.webhook_delivery_status,
+      started_at = record_webhook_attempt.started_at,
+      finished_at = now(),
+      response_status = record_webhook_attempt.response_status,
+      duration_ms = record_webhook_attempt.duration_ms,
+      response_body = left(record_webhook_attempt.response_body, 4096),
+      error = left(record_webhook_attempt.error, 1000),
+      next_attempt_at = case when d.origin = 'event' then v_retry_at end
+  where d.organization_id = app_hidden.current_org_id() and d.id = record_webhook_attempt.delivery_id
+    and d.status = 'pending'
+  returning * into v_delivery;
+  if v_delivery.id is null or v_delivery.origin <> 'event' then
+    return v_delivery;
+  end if;
+
+  update app_public.webhook_endpoints e
+  set consecutive_failures = case when record_webhook_attempt.succeeded then 0 else e.consecutive_failures + 1 end
+  where e.organization_id = v_delivery.organization_id and e.id = v_delivery.webhook_endpoint_id;
+  update app_public.chat_integrations c
+  set consecutive_failures = case when record_webhook_attempt.succeeded then 0 else c.consecutive_failures + 1 end
+  where c.organization_id = v_delivery.organization_id and c.id = v_delivery.chat_integration_id;
+
+  if succeeded then
+    return v_delivery;
+  end if;
+  if v_retry_at is not null then
+    perform app_private.queue_webhook_delivery(
+      v_delivery.organization_id, v_delivery.webhook_endpoint_id, v_delivery.chat_integration_id, v_delivery.event_id,
+      v_delivery.event_type, v_delivery.origin, v_delivery.message_id, v_delivery.attempt + 1, v_retry_at
+    );
+  else
+    update app_public.webhook_endpoints e
+    set enabled = false, disabled_at = now(), disabled_reason = 'failing'
+    where e.organization_id = v_delivery.organization_id and e.id = v_delivery.webhook_endpoint_id and e.enabled;
+    update app_public.chat_integrations c
+    set enabled = false, disabled_at = now(), disabled_reason = 'failing'
+    where c.organization_id = v_delivery.organization_id and c.id = v_delivery.chat_integration_id and c.enabled;
+  end if;
+  return v_delivery;
 end;
 $function$;
 
@@ -2594,6 +4321,21 @@ AS $function$
   );
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.set_subscriber_services(organization_id uuid, subscriber_id uuid, service_ids uuid[])
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  delete from app_public.subscriber_services ss
+  where ss.organization_id = set_subscriber_services.organization_id
+    and ss.subscriber_id = set_subscriber_services.subscriber_id
+    and ss.service_id <> all (coalesce(set_subscriber_services.service_ids, '{}'));
+  insert into app_public.subscriber_services (organization_id, subscriber_id, service_id)
+  select set_subscriber_services.organization_id, set_subscriber_services.subscriber_id, wanted.id
+  from unnest(coalesce(set_subscriber_services.service_ids, '{}')) wanted(id)
+  on conflict do nothing;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.status_indicator(statuses app_public.service_status[], impacts app_public.incident_impact[])
  RETURNS jsonb
  LANGUAGE sql
@@ -2611,6 +4353,30 @@ AS $function$
       then '{"indicator": "none", "description": "Service Under Maintenance"}'
     else '{"indicator": "none", "description": "All Systems Operational"}'
   end::jsonb;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.subscriber_event_superseded(event app_public.events)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select event.type in ('incident.created', 'incident.resolved') and exists (
+    select 1 from app_public.events e
+    where e.organization_id = event.organization_id and e.transaction_id = event.transaction_id
+      and e.type = 'incident_update.posted' and e.is_public
+      and e.payload -> 'incident_update' ->> 'incident_id' = event.subject_id::text
+  );
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.subscriber_event_types()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+  select array['incident.created', 'incident_update.posted', 'incident.resolved',
+               'maintenance.scheduled', 'maintenance.started', 'maintenance.completed'];
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.tg__audit()
@@ -2763,6 +4529,44 @@ end;
 $function$;
 comment on function app_private.tg__timestamps() is 'Keeps created_at and updated_at honest whatever the client sends.';
 
+CREATE OR REPLACE FUNCTION app_private.tg__webhook_targets__notify_disabled()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform graphile_worker.add_job(
+    'webhook_targets__notify_disabled',
+    json_build_object('organizationId', new.organization_id, 'table', tg_table_name, 'targetId', new.id),
+    job_key := 'webhook_target_disabled:' || new.id,
+    max_attempts := 10
+  );
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg__webhook_targets__validate()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_hidden.assert_event_types(new.event_types);
+  if tg_op = 'INSERT' or new.enabled is distinct from old.enabled then
+    if new.enabled then
+      new.disabled_at := null;
+      new.disabled_reason := null;
+      new.consecutive_failures := 0;
+    elsif new.disabled_at is null then
+      new.disabled_at := now();
+      new.disabled_reason := 'manual';
+    end if;
+  end if;
+  return new;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.tg_audit_log__append_only()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2774,6 +4578,66 @@ begin
     return old;
   end if;
   perform app_hidden.raise_error('IPF01', 'The audit log is append-only.');
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_events__announce()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('organization_events', json_build_object(
+    'organizationId', new.organization_id, 'id', new.id, 'type', new.type, 'subjectId', new.subject_id
+  )::text);
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_events__notify_subscribers()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+begin
+  if exists (
+    select 1 from app_public.subscribers s where s.organization_id = new.organization_id and s.status = 'confirmed'
+  ) then
+    perform graphile_worker.add_job(
+      'subscribers__notify',
+      json_build_object('organizationId', new.organization_id, 'eventId', new.id),
+      max_attempts := 10
+    );
+  end if;
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_events__queue_webhook_deliveries()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+begin
+  perform app_private.queue_webhook_delivery(new.organization_id, e.id, null, new.id, new.type, 'event', null, 1, now())
+  from app_public.webhook_endpoints e
+  where e.organization_id = new.organization_id and e.enabled
+    and (e.event_types = '{}' or new.type = any (e.event_types))
+    and (new.is_public or e.include_internal);
+  perform app_private.queue_webhook_delivery(new.organization_id, null, c.id, new.id, new.type, 'event', null, 1, now())
+  from app_public.chat_integrations c
+  where c.organization_id = new.organization_id and c.enabled
+    and (c.event_types = '{}' or new.type = any (c.event_types))
+    and (new.is_public or c.include_internal);
+  perform app_private.leave_organization(v_previous_org);
   return null;
 end;
 $function$;
@@ -2810,6 +4674,7 @@ CREATE OR REPLACE FUNCTION app_private.tg_incident_updates__apply_to_incident()
 AS $function$
 declare
   v_incident app_public.incidents;
+  v_acknowledges boolean := app_hidden.current_alert_source_id() is null;
   v_previous_org text := app_private.enter_organization(new.organization_id);
 begin
   select * into v_incident from app_public.incidents
@@ -2818,10 +4683,96 @@ begin
   new.previous_status := v_incident.status;
   update app_public.incidents
   set status = new.status,
-      acknowledged_at = coalesce(acknowledged_at, now())
+      acknowledged_at = case when v_acknowledges then coalesce(acknowledged_at, now()) else acknowledged_at end
   where organization_id = new.organization_id and id = new.incident_id;
   perform app_private.leave_organization(v_previous_org);
   return new;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_incident_updates__emit_events()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+  v_update app_public.incident_updates;
+  v_incident app_public.incidents;
+begin
+  select * into v_update from app_public.incident_updates u where u.organization_id = new.organization_id and u.id = new.id;
+  select * into v_incident from app_public.incidents i
+  where i.organization_id = new.organization_id and i.id = v_update.incident_id;
+  if v_update.id is not null and v_incident.id is not null then
+    perform app_private.emit_event(
+      new.organization_id, 'incident_update.posted', new.id,
+      v_incident.visibility = 'public' and v_update.is_public,
+      jsonb_build_object(
+        'incident', app_private.event_incident_json(v_incident),
+        'incident_update', jsonb_build_object(
+          'id', v_update.id,
+          'incident_id', v_update.incident_id,
+          'status', v_update.status,
+          'previous_status', v_update.previous_status,
+          'body', v_update.body,
+          'is_public', v_update.is_public,
+          'display_at', v_update.display_at,
+          'created_at', v_update.created_at,
+          'affected_services', coalesce((
+            select jsonb_agg(jsonb_build_object(
+              'id', s.id, 'name', s.name, 'old_status', c.old_status, 'new_status', c.new_status, 'hidden', s.hidden
+            ) order by s.position, s.name)
+            from app_public.incident_update_service_changes c
+            join app_public.services s on s.organization_id = c.organization_id and s.id = c.service_id
+            where c.organization_id = v_update.organization_id and c.incident_update_id = v_update.id
+          ), '[]')
+        )
+      )
+    );
+  end if;
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_incidents__emit_events()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+  v_incident app_public.incidents;
+  v_type text;
+begin
+  select * into v_incident from app_public.incidents i where i.organization_id = new.organization_id and i.id = new.id;
+  if v_incident.id is not null then
+    if tg_op = 'INSERT' then
+      v_type := 'incident.created';
+    elsif old.status <> 'resolved' and v_incident.status = 'resolved' then
+      v_type := 'incident.resolved';
+    elsif not exists (
+      -- An incident created in this transaction is described once, by incident.created.
+      select 1 from app_public.events e
+      where e.organization_id = new.organization_id and e.transaction_id = pg_current_xact_id()::text::bigint
+        and e.type = 'incident.created' and e.subject_id = new.id
+    ) and (old.title, old.description, old.status, old.severity, old.impact, old.visibility, old.assignee_id,
+           old.root_cause, old.resolution_summary, old.postmortem_published_at)
+          is distinct from
+          (v_incident.title, v_incident.description, v_incident.status, v_incident.severity, v_incident.impact,
+           v_incident.visibility, v_incident.assignee_id, v_incident.root_cause, v_incident.resolution_summary,
+           v_incident.postmortem_published_at) then
+      v_type := 'incident.updated';
+    end if;
+    if v_type is not null then
+      perform app_private.emit_event(new.organization_id, v_type, new.id, v_incident.visibility = 'public',
+                                     jsonb_build_object('incident', app_private.event_incident_json(v_incident)));
+    end if;
+  end if;
+  perform app_private.leave_organization(v_previous_org);
+  return null;
 end;
 $function$;
 
@@ -2893,6 +4844,39 @@ declare
   v_previous_org text := app_private.enter_organization(v_row.organization_id);
 begin
   perform app_private.refresh_service_status(v_row.organization_id, v_row.service_id);
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_maintenance_windows__emit_events()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+  v_window app_public.maintenance_windows;
+  v_type text;
+begin
+  select * into v_window from app_public.maintenance_windows w
+  where w.organization_id = new.organization_id and w.id = new.id;
+  if v_window.id is not null then
+    if tg_op = 'INSERT' then
+      v_type := 'maintenance.scheduled';
+    elsif old.status is distinct from new.status then
+      v_type := case new.status
+        when 'in_progress' then 'maintenance.started'
+        when 'completed' then 'maintenance.completed'
+        when 'canceled' then 'maintenance.canceled'
+      end;
+    end if;
+    if v_type is not null then
+      perform app_private.emit_event(new.organization_id, v_type, new.id, true,
+                                     jsonb_build_object('maintenance', app_private.event_maintenance_json(v_window)));
+    end if;
+  end if;
   perform app_private.leave_organization(v_previous_org);
   return null;
 end;
@@ -3029,6 +5013,29 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.tg_services__emit_events()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+  v_service app_public.services;
+begin
+  select * into v_service from app_public.services s where s.organization_id = new.organization_id and s.id = new.id;
+  -- The first change in the transaction fires first and holds the status before it; a
+  -- status that came back to where it started is no change.
+  if v_service.id is not null and v_service.status is distinct from old.status then
+    perform app_private.emit_event(new.organization_id, 'service.status_changed', new.id, not v_service.hidden,
+                                   jsonb_build_object('service', app_private.event_service_json(v_service),
+                                                      'previous_status', old.status));
+  end if;
+  perform app_private.leave_organization(v_previous_org);
+  return null;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.tg_services__record_status_interval()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -3096,6 +5103,18 @@ begin
   if not exists (select 1 from pg_catalog.pg_timezone_names z where z.name = new.time_zone) then
     perform app_hidden.raise_error('IPV01', format('Unknown time zone "%s".', left(new.time_zone, 60)));
   end if;
+  return new;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_webhook_endpoints__validate_url()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform app_hidden.assert_webhook_url(new.url);
   return new;
 end;
 $function$;

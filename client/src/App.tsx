@@ -1,79 +1,27 @@
-import { useState, type FormEvent } from "react";
-import { gql, useMutation, useQuery } from "urql";
+/**
+ * The routes. The public status page is its own light bundle: no GraphQL client, no session.
+ * Everything else (landing page, sign-in, dashboard) loads with the session.
+ */
+import { lazy, Suspense } from "react";
+import { BrowserRouter, Route, Routes } from "react-router";
+import { Loading } from "./ui/Loading.tsx";
 
-const CurrentUserQuery = gql`
-  query CurrentUser {
-    currentUser {
-      rowId
-      name
-      email
-    }
-    currentOrganization {
-      name
-      slug
-    }
-    currentMembership {
-      role
-    }
-  }
-`;
-
-const LoginMutation = gql`
-  mutation Login($email: String!, $password: String!) {
-    login(input: { email: $email, password: $password }) {
-      userId
-    }
-  }
-`;
-
-const LogoutMutation = gql`
-  mutation Logout {
-    logout
-  }
-`;
+const StatusPage = lazy(() => import("./features/statusPage/StatusPage.tsx").then((m) => ({ default: m.StatusPage })));
+const StatusPageResolver = lazy(() =>
+  import("./features/statusPage/StatusPageResolver.tsx").then((m) => ({ default: m.StatusPageResolver })),
+);
+const Dashboard = lazy(() => import("./features/shell/Dashboard.tsx").then((m) => ({ default: m.Dashboard })));
 
 export function App() {
-  const [{ data, fetching }, refetch] = useQuery({ query: CurrentUserQuery });
-  const [login, runLogin] = useMutation(LoginMutation);
-  const [, runLogout] = useMutation(LogoutMutation);
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-
-  const reload = () => refetch({ requestPolicy: "network-only" });
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const result = await runLogin({ email, password });
-    if (!result.error) reload();
-  };
-
-  if (fetching) return <p>Loading…</p>;
   return (
-    <main style={{ fontFamily: "system-ui, sans-serif", maxWidth: 480, margin: "4rem auto" }}>
-      <h1>IncidentPulse</h1>
-      {data?.currentUser ? (
-        <section>
-          <p>
-            Signed in as <strong>{data.currentUser.name}</strong> ({data.currentUser.email})
-          </p>
-          {data.currentOrganization && (
-            <p>
-              Organization: {data.currentOrganization.name} · role {data.currentMembership?.role?.toLowerCase()}
-            </p>
-          )}
-          <button onClick={() => runLogout({}).then(reload)}>Sign out</button>
-        </section>
-      ) : (
-        <form onSubmit={submit} aria-label="Sign in">
-          <label>
-            Email <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
-          </label>
-          <label>
-            Password <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-          </label>
-          <button type="submit">Sign in</button>
-          {login.error && <p role="alert">{login.error.graphQLErrors[0]?.message ?? "Sign-in failed"}</p>}
-        </form>
-      )}
-    </main>
+    <BrowserRouter>
+      <Suspense fallback={<Loading />}>
+        <Routes>
+          <Route path="/status" element={<StatusPageResolver />} />
+          <Route path="/status/:slug" element={<StatusPage />} />
+          <Route path="*" element={<Dashboard />} />
+        </Routes>
+      </Suspense>
+    </BrowserRouter>
   );
 }

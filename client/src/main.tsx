@@ -1,13 +1,10 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { Provider } from "urql";
 import { App } from "./App.tsx";
-import { client } from "./graphql.ts";
+import "./styles.css";
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <Provider value={client}>
-      <App />
-    </Provider>
+    <App />
   </StrictMode>,
 );

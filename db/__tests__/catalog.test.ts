@@ -15,6 +15,11 @@ const CROSS_TENANT_LOOKUPS = [
   "app_private.api_key_hashes",
   "app_private.organization_billing",
   "app_private.stripe_events",
+  // Alert source secrets: a hook request names only the source.
+  "app_private.alert_source_secrets",
+  // Subscription links carry only a token: confirming or unsubscribing finds its subscriber by the hash.
+  "app_private.subscriber_confirmation_tokens",
+  "app_private.subscriber_unsubscribe_tokens",
 ];
 let db: TestDatabase;
 
@@ -175,6 +180,8 @@ describe("catalog invariants", () => {
     "app_public.status_snapshots",
     // Written by deferred triggers at commit; the change itself is audited.
     "app_public.events",
+    // A log of requests to alert sources: itself the record of what happened.
+    "app_public.alert_requests",
   ];
 
   it("fences every other tenant table with the restrictive organization policy", async () => {

@@ -3,7 +3,7 @@
  *   npm run db -- migrate   apply committed migrations
  *   npm run db -- reset     drop and recreate the database, then migrate
  *   npm run db -- watch     apply migrations/current.sql once (iterate on the schema)
- *   npm run db -- commit    commit migrations/current.sql as a new migration
+ *   npm run db -- commit [message]  commit the current migration (current.sql or current/) as a new one
  *   npm run db -- uncommit  move the latest committed migration back to current.sql (only
  *                           for a migration that never left your machine)
  *   npm run db -- dump      migrate, then write db/schema.sql (schema-only dump for review)
@@ -37,7 +37,8 @@ try {
       break;
     case "commit":
       await prepareDatabase(db.config);
-      await commit(settings);
+      // `npm run db -- commit "what the migration does"` names the migration file.
+      await commit(settings, process.argv.slice(3).join(" ") || undefined);
       await prepareDatabase(db.config, { reset: true });
       // The reset database holds exactly the committed migrations: the dump to review with them.
       console.log(`Wrote ${await writeSchemaDump(db.config)}`);

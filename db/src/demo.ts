@@ -104,7 +104,8 @@ async function demoOrganization(client: Client, multiTenant: boolean): Promise<D
     return { organizationId: rows[0]!.id, slug: rows[0]!.slug };
   }
   const { rows } = await client.query<{ id: string; slug: string }>(
-    `insert into app_public.organizations (name, slug) values ('Acme Cloud (demo)', 'demo')
+    // A showcase, not a customer: the enterprise plan, so its sample data fits the plan limits.
+    `insert into app_public.organizations (name, slug, plan) values ('Acme Cloud (demo)', 'demo', 'enterprise')
      on conflict (slug) do update set name = excluded.name returning id, slug`,
   );
   return { organizationId: rows[0]!.id, slug: rows[0]!.slug };

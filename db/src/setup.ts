@@ -101,6 +101,22 @@ async function databaseExists(config: DatabaseConfig): Promise<boolean> {
   });
 }
 
+/**
+ * graphile-migrate refuses to run while another process migrates (an advisory lock, tried
+ * once). Web and worker processes starting together take turns instead: the later one waits
+ * and then finds nothing left to do.
+ */
+async function migrateWhenNobodyElseIs(settings: Parameters<typeof migrate>[0], attempts = 120): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrate(settings);
+    } catch (error) {
+      if (!/Failed to get exclusive lock/.test((error as Error).message) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 export interface PrepareOptions {
   /** Drop and recreate the database first (tests, `npm run db -- reset`). */
   reset?: boolean;
@@ -117,7 +133,7 @@ export async function prepareDatabase(config: DatabaseConfig, options: PrepareOp
     if (!config.rootUrl) throw new Error("ROOT_DATABASE_URL is needed to create the database.");
     await reset(settings);
   } else {
-    await migrate(settings);
+    await migrateWhenNobodyElseIs(settings);
   }
   if (options.includeCurrent) await watch(settings, true);
   await installWorkerSchema({ connectionString: config.ownerUrl, logger: quietLogger });
@@ -127,6 +143,8 @@ export async function prepareDatabase(config: DatabaseConfig, options: PrepareOp
 export interface InstanceSettings {
   multiTenant: boolean;
   billingGraceDays: number;
+  /** How long an owner's request to delete the organization can be canceled. */
+  organizationDeletionGraceDays: number;
 }
 
 /** Tells the database how the server runs (DESIGN.md §7), so triggers and SQL agree with it. */
@@ -134,8 +152,9 @@ export async function recordInstanceSettings(ownerUrl: string, settings: Instanc
   await withClient(ownerUrl, async (client) => {
     await client.query(
       `update app_private.instance_settings
-       set multi_tenant_enabled = $1, billing_grace_days = $2, updated_at = now()`,
-      [settings.multiTenant, settings.billingGraceDays],
+       set multi_tenant_enabled = $1, billing_grace_days = $2, organization_deletion_grace_days = $3,
+           updated_at = now()`,
+      [settings.multiTenant, settings.billingGraceDays, settings.organizationDeletionGraceDays],
     );
     if (!settings.multiTenant) await client.query("select app_private.ensure_default_organization()");
   });

@@ -7,12 +7,12 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { isAlive, startEmbeddedCluster, stopLeftoverPostmaster } from "./cluster.ts";
 import { rolesFor, withCredentials, type DatabaseConfig } from "./config.ts";
 import { PROJECT_ROOT, prepareDatabase } from "./setup.ts";
-import { ensureClientBuilt } from "../../server/src/middleware/installClient.ts";
+import { CLIENT_DIST } from "../../server/src/middleware/installClient.ts";
 
 export const TEST_TEMPLATE_DATABASE = "incidentpulse_test";
 
@@ -28,8 +28,38 @@ async function removeAbandonedRuns(): Promise<void> {
   }
 }
 
+/** The newest modification time of a file or of anything in a folder, in ms. */
+async function newestChange(path: string): Promise<number> {
+  const info = await stat(path).catch(() => null);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.mtimeMs;
+  const entries = await readdir(path);
+  const times = await Promise.all(entries.map((entry) => newestChange(resolve(path, entry))));
+  return Math.max(info.mtimeMs, ...times);
+}
+
+/**
+ * The browser tests must exercise the current client: it is rebuilt when any of its sources
+ * is newer than the last build (a second or two), and otherwise left alone.
+ */
+async function buildClientIfStale(): Promise<void> {
+  const built = await newestChange(resolve(CLIENT_DIST, "index.html"));
+  const client = resolve(PROJECT_ROOT, "client");
+  const sources = await Promise.all(
+    ["src", "index.html", "vite.config.ts"].map((entry) => newestChange(resolve(client, entry))),
+  );
+  if (built > 0 && built >= Math.max(...sources)) return;
+  const { build } = await import("vite");
+  const nodeEnv = process.env.NODE_ENV;
+  await build({ configFile: resolve(client, "vite.config.ts"), logLevel: "warn" });
+  // Vite sets NODE_ENV=production in this process; vitest must not inherit it (React's test
+  // helpers, for one, exist only outside production).
+  if (nodeEnv === undefined) delete process.env.NODE_ENV;
+  else process.env.NODE_ENV = nodeEnv;
+}
+
 const startedAt = performance.now();
-await ensureClientBuilt();
+await buildClientIfStale();
 await removeAbandonedRuns();
 const runDir = resolve(runsDir, String(process.pid));
 await mkdir(runDir, { recursive: true });

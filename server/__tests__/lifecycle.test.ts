@@ -51,7 +51,7 @@ async function start(): Promise<Started> {
   const url = await new Promise<string>((resolveUrl, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /ready at (http:\/\/\S+)/.exec(output);
+      const match = /ready at (http:\/\/[^\s"]+)/.exec(output);
       if (match) resolveUrl(match[1]!);
     };
     child.stdout!.on("data", onData);

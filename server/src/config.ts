@@ -15,6 +15,18 @@ const environmentSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   DATA_DIR: z.string().default(".data"),
   PUBLIC_URL: z.string().url().optional(),
+  /**
+   * A direct connection (not through PgBouncer in transaction mode) for LISTEN, which needs a
+   * session of its own; defaults to AUTH_DATABASE_URL.
+   */
+  LISTEN_DATABASE_URL: z.string().optional(),
+  /** pino level: fatal, error, warn, info, debug, trace or silent (default: info; warn under NODE_ENV=test). */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  /** Serve Prometheus metrics on this port (all interfaces of METRICS_HOST), apart from the app. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().default("0.0.0.0"),
+  /** Or serve them at /metrics on the app's port to requests with `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
   /** Comma-separated secrets that signed tokens still in use, while rotating JWT_SECRET. */
   JWT_PREVIOUS_SECRETS: z
@@ -33,6 +45,8 @@ const environmentSchema = z.object({
   MAIL_FROM: z.string().default("IncidentPulse <no-reply@incidentpulse.localhost>"),
   MULTI_TENANT_ENABLED: booleanFlag.default(false),
   WORKER_ENABLED: booleanFlag.default(true),
+  /** /readyz answers 503 when no worker process beat for this long. */
+  WORKER_HEARTBEAT_STALE_SECONDS: z.coerce.number().int().min(5).default(30),
   SEED_DEMO_DATA: booleanFlag.default(true),
   TRUST_PROXY: z.string().default("loopback"),
   SESSION_DAYS: z.coerce.number().int().min(1).max(90).default(14),
@@ -40,9 +54,14 @@ const environmentSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
   LOGIN_THROTTLE_MINUTES: z.coerce.number().int().min(1).default(15),
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Status-page sign-ups per hour from one client address, and to one email address (429 beyond). */
+  SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  SUBSCRIPTIONS_PER_EMAIL_PER_HOUR: z.coerce.number().int().min(1).default(3),
   /** Requests per minute one alert source accepts (shared by every web process); more answer 429. */
   ALERT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
+  /** On shutdown, how long requests in flight may take before their connections are closed. */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Comment lines on idle status streams (SSE), so proxies keep them open. */
   STATUS_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(10).default(15_000),
@@ -50,6 +69,8 @@ const environmentSchema = z.object({
   STATUS_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   /** How often an open dashboard live stream checks that its session and membership still hold. */
   LIVE_ACCESS_RECHECK_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Days between an owner asking to delete the organization and the deletion (cancelable until then). */
+  ORGANIZATION_DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(7),
   BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
@@ -78,13 +99,19 @@ const environmentSchema = z.object({
 
 export type Environment = z.infer<typeof environmentSchema>;
 
-export interface ServerConfig extends Environment {
+/** Every variable the server reads besides the database URLs (db/src/config.ts); README lists them. */
+export const SERVER_VARIABLES = Object.keys(environmentSchema.shape);
+
+export interface ServerConfig extends Omit<Environment, "LOG_LEVEL"> {
+  LOG_LEVEL: NonNullable<Environment["LOG_LEVEL"]>;
   dataDir: string;
   production: boolean;
 }
 
 export function readServerConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = []): ServerConfig {
-  const parsed = environmentSchema.safeParse(env);
+  // An empty variable (`SMTP_URL=` in an env file) means "not set": the default applies.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = environmentSchema.safeParse(given);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
@@ -100,6 +127,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
   return {
     ...config,
     WORKER_ENABLED: config.WORKER_ENABLED && !argv.includes("--no-worker"),
+    LOG_LEVEL: config.LOG_LEVEL ?? (config.NODE_ENV === "test" ? "warn" : "info"),
     dataDir: resolve(config.DATA_DIR),
     production,
   };

@@ -11,13 +11,16 @@ import type { DatabaseRoles } from "../../db/src/config.ts";
 import { SessionControl, type RequestIdentity } from "./auth/session.ts";
 import { BillingService } from "./billing/billingService.ts";
 import { maskError } from "./errors.ts";
+import { AlertSourcesPlugin } from "./plugins/AlertSourcesPlugin.ts";
 import { ApiKeysPlugin } from "./plugins/ApiKeysPlugin.ts";
 import { AuthPlugin } from "./plugins/AuthPlugin.ts";
 import { BillingPlugin } from "./plugins/BillingPlugin.ts";
 import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
+import { makeMetricsPlugin } from "./plugins/MetricsPlugin.ts";
 import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
 import { NothingUpdatedPlugin } from "./plugins/NothingUpdatedPlugin.ts";
 import { TenantKeyPlugin } from "./plugins/TenantKeyPlugin.ts";
+import { WebhooksPlugin } from "./plugins/WebhooksPlugin.ts";
 import type { SecretBox } from "./integrations/secretBox.ts";
 import type { Services } from "./services.ts";
 
@@ -64,7 +67,11 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
       TenantKeyPlugin,
       AuthPlugin,
       ApiKeysPlugin,
+      AlertSourcesPlugin,
       BillingPlugin,
+      WebhooksPlugin,
+      // Before HttpStatusPlugin, so it sees the answer after that plugin coded its errors.
+      makeMetricsPlugin(services.metrics),
       HttpStatusPlugin,
       NothingUpdatedPlugin,
       ...(config.production ? [NoIntrospectionPlugin] : []),

@@ -12,6 +12,8 @@ import type { ServerConfig } from "./config.ts";
 import type { NotificationListener } from "./database/notificationListener.ts";
 import type { SecretBox } from "./integrations/secretBox.ts";
 import type { Mailer } from "./mail/mailer.ts";
+import type { Logger } from "./observability/logger.ts";
+import type { Metrics } from "./observability/metrics.ts";
 
 export interface Services {
   config: ServerConfig;
@@ -21,6 +23,8 @@ export interface Services {
   /** Authenticator role: every GraphQL request, switched to visitor or anonymous. */
   authenticatorPool: pg.Pool;
   tokens: TokenService;
+  logger: Logger;
+  metrics: Metrics;
   /** The process's LISTEN connection (status cache, live updates). */
   notifications: NotificationListener;
   loginThrottle: LoginThrottle;

@@ -20,6 +20,9 @@ import type { Services } from "./services.ts";
 import { NotificationListener } from "./database/notificationListener.ts";
 import { SecretBox } from "./integrations/secretBox.ts";
 import { createMailer } from "./mail/mailer.ts";
+import { createLogger, type Logger } from "./observability/logger.ts";
+import { Metrics } from "./observability/metrics.ts";
+import { startMetricsServer } from "./middleware/installMetrics.ts";
 import { startWorker, workerContext } from "./worker/index.ts";
 
 export interface RunningServer {
@@ -35,20 +38,27 @@ export interface StartOptions {
   database?: DatabaseConfig;
   /** Serve HTTP (false: worker only). */
   http?: boolean;
+  /** Structured logs; by default JSON lines on standard output at LOG_LEVEL. */
+  logger?: Logger;
+  /** Start-up messages for people; by default info lines of the logger. */
   log?: (message: string) => void;
 }
 
-function makePool(url: string, max: number, name: string): pg.Pool {
+function makePool(url: string, max: number, name: string, logger: Logger): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, application_name: `incidentpulse-${name}` });
   // An idle client losing its connection must not crash the process.
-  pool.on("error", (error) => console.warn(`[${name} pool] ${error.message}`));
-  pool.on("connect", (client) => client.on("error", (error) => console.warn(`[${name} client] ${error.message}`)));
+  pool.on("error", (error) => logger.warn({ pool: name, err: error }, "idle database connection failed"));
+  pool.on("connect", (client) =>
+    client.on("error", (error) => logger.warn({ pool: name, err: error }, "database connection failed")),
+  );
   return pool;
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
-  const log = options.log ?? ((message: string) => console.log(message));
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const log = options.log ?? ((message: string) => logger.info(message));
+  const metrics = new Metrics();
   const shutdownActions: { name: string; action: () => Promise<void> | void }[] = [];
   const stop = async () => {
     while (shutdownActions.length > 0) {
@@ -56,7 +66,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       try {
         await action();
       } catch (error) {
-        console.warn(`[shutdown] ${name}: ${(error as Error).message}`);
+        logger.warn({ err: error }, `shutdown of ${name} failed`);
       }
     }
   };
@@ -72,6 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await recordInstanceSettings(database.ownerUrl, {
       multiTenant: config.MULTI_TENANT_ENABLED,
       billingGraceDays: config.BILLING_GRACE_DAYS,
+      organizationDeletionGraceDays: config.ORGANIZATION_DELETION_GRACE_DAYS,
     });
     if (config.SEED_DEMO_DATA) {
       const demo = await seedDemoDataOnce(database.ownerUrl, config.MULTI_TENANT_ENABLED);
@@ -82,20 +93,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       config.JWT_SECRET && config.SECRETS_ENCRYPTION_KEY ? null : await loadOrCreateLocalSecrets(config.dataDir);
     const jwtSecret = config.JWT_SECRET ?? localSecrets!.jwtSecret;
     const secrets = new SecretBox(config.SECRETS_ENCRYPTION_KEY ?? localSecrets!.secretsEncryptionKey);
-    const ownerPool = makePool(database.ownerUrl, 10, "owner");
+    const ownerPool = makePool(database.ownerUrl, 10, "owner", logger);
     shutdownActions.push({ name: "owner pool", action: () => ownerPool.end() });
-    const authenticatorPool = makePool(database.authenticatorUrl, config.DATABASE_POOL_SIZE, "api");
+    const authenticatorPool = makePool(database.authenticatorUrl, config.DATABASE_POOL_SIZE, "api", logger);
     shutdownActions.push({ name: "api pool", action: () => authenticatorPool.end() });
+    metrics.watchPool("owner", ownerPool);
+    metrics.watchPool("api", authenticatorPool);
 
     const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir, log });
     shutdownActions.push({ name: "mailer", action: () => mailer.close() });
-    const notifications = new NotificationListener({ url: database.authenticatorUrl });
+    const notifications = new NotificationListener({
+      url: config.LISTEN_DATABASE_URL ?? database.authenticatorUrl,
+      log: (message) => logger.warn({ component: "notifications" }, message),
+    });
     const httpServer = createServer();
     const services: Services = {
       config,
       database,
       ownerPool,
       authenticatorPool,
+      logger,
+      metrics,
       tokens: new TokenService(jwtSecret, config.SESSION_DAYS * 24 * 3600, config.JWT_PREVIOUS_SECRETS),
       loginThrottle: new LoginThrottle(ownerPool, {
         maxFailuresPerEmail: config.LOGIN_MAX_FAILURES_PER_EMAIL,
@@ -115,23 +133,46 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       shutdownActions.push({ name: "worker", action: () => worker.stop() });
     }
 
+    if (config.METRICS_PORT !== undefined) {
+      const metricsServer = await startMetricsServer(metrics, config.METRICS_PORT, config.METRICS_HOST);
+      shutdownActions.push({
+        name: "metrics server",
+        action: () => new Promise<void>((resolveClose) => metricsServer.close(() => resolveClose())),
+      });
+      const { port } = metricsServer.address() as AddressInfo;
+      log(`Metrics at http://${config.METRICS_HOST}:${port}/metrics`);
+    }
+
     let url: string | null = null;
     if (options.http !== false) {
       await notifications.start();
       shutdownActions.push({ name: "notification listener", action: () => notifications.stop() });
+      // Shutdown, in order: stop accepting (last registered, so first), end the event streams
+      // (registered by the app), then wait for requests in flight, up to SHUTDOWN_DRAIN_MS.
+      let listened = false;
+      const drained = new Promise<void>((resolveClose) => httpServer.once("close", () => resolveClose()));
+      shutdownActions.push({
+        name: "requests in flight",
+        action: async () => {
+          if (!listened) return;
+          const deadline = setTimeout(() => httpServer.closeAllConnections(), config.SHUTDOWN_DRAIN_MS);
+          await drained;
+          clearTimeout(deadline);
+        },
+      });
       const app = await makeApp(createExpressApp(), services);
       httpServer.on("request", app);
       await new Promise<void>((resolveListen, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.PORT, config.HOST, () => resolveListen());
       });
+      listened = true;
       shutdownActions.push({
-        name: "http server",
-        action: () =>
-          new Promise<void>((resolveClose) => {
-            httpServer.close(() => resolveClose());
-            httpServer.closeAllConnections();
-          }),
+        name: "new connections",
+        action: () => {
+          httpServer.close();
+          httpServer.closeIdleConnections();
+        },
       });
       const { port } = httpServer.address() as AddressInfo;
       url = publicOrigin(config, port);

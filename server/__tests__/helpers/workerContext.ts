@@ -1,6 +1,8 @@
 /** A worker context for tests that run tasks directly (graphile-worker's runOnce). */
 import { readServerConfig } from "../../src/config.ts";
 import { createMailer } from "../../src/mail/mailer.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { Metrics } from "../../src/observability/metrics.ts";
 import { SecretBox } from "../../src/integrations/secretBox.ts";
 import type { WorkerContext } from "../../src/worker/index.ts";
 import { TEST_JWT_SECRET, TEST_SECRETS_ENCRYPTION_KEY } from "./testServer.ts";
@@ -22,6 +24,8 @@ export function testWorkerContext(env: Record<string, string> = {}): WorkerConte
       dataDir: config.dataDir,
       log: () => undefined,
     }),
+    logger: createLogger({ level: "silent" }),
+    metrics: new Metrics(),
     publicUrl: () => config.PUBLIC_URL!,
   };
 }

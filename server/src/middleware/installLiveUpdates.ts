@@ -13,6 +13,7 @@ import { withRequestTransaction } from "../database/requestTransaction.ts";
 import { errorBody } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { authenticationMiddleware } from "./installAuthentication.ts";
+import { SHUTDOWN_RETRY_HINT } from "./installStatusPages.ts";
 
 export const ORGANIZATION_EVENTS_CHANNEL = "organization_events";
 /** Dashboard tabs one person or key may keep open at once, per process. */
@@ -61,8 +62,9 @@ export function installLiveUpdates(app: Express, services: Services): void {
     }
   });
   services.onShutdown("live update streams", () => {
-    for (const res of open) res.end();
+    for (const res of open) res.end(SHUTDOWN_RETRY_HINT);
   });
+  services.metrics.countStreams("live", () => open.size);
 
   app.get("/api/live", authenticationMiddleware(services), async (req: Request, res: Response) => {
     const identity = req.identity;

@@ -101,6 +101,8 @@ function serve(name: StatusRepresentationName, resolve: Resolve) {
  * Open SSE streams: counted per client address, ended on shutdown. Each hears its
  * organization's versions from the cache and drops any it already has.
  */
+export const SHUTDOWN_RETRY_HINT = "retry: 5000\n\n";
+
 class StatusStreams {
   private readonly perAddress = new Map<string, number>();
   private readonly open = new Set<Response>();
@@ -182,8 +184,9 @@ class StatusStreams {
     };
   }
 
+  /** On shutdown: clients are told to come back in a few seconds (to another replica, or this one restarted). */
   closeAll(): void {
-    for (const res of this.open) res.end();
+    for (const res of this.open) res.end(SHUTDOWN_RETRY_HINT);
   }
 
   /** Open streams (tests). */
@@ -274,6 +277,7 @@ export async function installStatusPages(app: Express, services: Services): Prom
   services.onShutdown("status cache", () => cache.stop());
   const streams = new StatusStreams(cache, config.STATUS_STREAM_HEARTBEAT_MS, config.STATUS_STREAMS_PER_ADDRESS);
   services.onShutdown("status streams", () => streams.closeAll());
+  services.metrics.countStreams("status", () => streams.size);
 
   const bySlugParam: Resolve = (req) => cache.findBySlug(String(req.params.slug));
   app.use("/status/:slug", pageRouter(bySlugParam, streams));

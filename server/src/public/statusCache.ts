@@ -44,6 +44,8 @@ const JSON_FILES = {
     page: b.page,
     scheduled_maintenances: b.scheduled_maintenances.filter((m) => m.status === "in_progress"),
   }),
+  // Ours, beside the Statuspage files: 90 days per visible service, for the page's uptime bars.
+  "uptime.json": (b: SnapshotBody) => ({ page: b.page, uptime: b.uptime }),
 } satisfies Record<string, (body: SnapshotBody) => object>;
 
 export type StatusJsonFile = keyof typeof JSON_FILES;
