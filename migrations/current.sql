@@ -318,3 +318,87 @@ as $$
 $$;
 grant execute on function app_public.plans() to :DATABASE_VISITOR, :DATABASE_ANONYMOUS;
 comment on function app_public.plans() is 'Every plan with the limits the database enforces (null: unlimited).';
+
+------------------------------------------------------------------------------------------
+-- Organizations are deleted only through requestOrganizationDeletion: confirmed, with a
+-- grace period, by the worker. No immediate delete through the API.
+------------------------------------------------------------------------------------------
+
+revoke delete on app_public.organizations from :DATABASE_VISITOR;
+
+------------------------------------------------------------------------------------------
+-- Retention: integration history does not grow without end
+------------------------------------------------------------------------------------------
+
+/*
+ * Forgets one organization's integration history past its use (the worker calls it nightly,
+ * fenced to each organization in turn): events and their deliveries and notification records
+ * after 30 days, expired confirmation links, addresses never confirmed within 30 days, alert
+ * idempotency keys after a day and the alert request log after 14 days. Returns rows removed.
+ */
+drop function if exists app_private.purge_integration_history cascade;
+create function app_private.purge_integration_history(organization_id uuid) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, public, pg_temp
+as $$
+#variable_conflict use_column
+declare
+  v_org uuid := purge_integration_history.organization_id;
+  v_removed integer := 0;
+  v_count integer;
+begin
+  delete from app_public.events e where e.organization_id = v_org and e.created_at < now() - interval '30 days';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_public.webhook_deliveries d
+  where d.organization_id = v_org and d.status <> 'pending' and d.created_at < now() - interval '30 days';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_private.subscriber_confirmation_tokens t where t.organization_id = v_org and t.expires_at < now();
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_public.subscribers s
+  where s.organization_id = v_org and s.status = 'pending' and s.created_at < now() - interval '30 days';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_private.alert_idempotency_keys k
+  where k.organization_id = v_org and k.created_at < now() - interval '24 hours';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_public.alert_requests r where r.organization_id = v_org and r.received_at < now() - interval '14 days';
+  get diagnostics v_count = row_count;
+  return v_removed + v_count;
+end;
+$$;
+
+------------------------------------------------------------------------------------------
+-- Test sends and redeliveries are by hand: at most 20 a minute per organization, so a loop
+-- cannot fill the worker's queue that every organization shares.
+------------------------------------------------------------------------------------------
+
+drop function if exists app_private.tg_webhook_deliveries__limit_manual cascade;
+create function app_private.tg_webhook_deliveries__limit_manual() returns trigger
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, public, pg_temp
+as $$
+declare
+  v_recent integer;
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+begin
+  select count(*) into v_recent from app_public.webhook_deliveries d
+  where d.organization_id = new.organization_id and d.origin in ('test', 'redelivery')
+    and d.created_at > now() - interval '1 minute';
+  perform app_private.leave_organization(v_previous_org);
+  if v_recent >= 20 then
+    perform app_hidden.raise_error('IPR01', 'Too many test sends and redeliveries; try again in a minute.',
+                                   json_build_object('retryAfterSeconds', 60)::text);
+  end if;
+  return new;
+end;
+$$;
+create trigger _160_limit_manual before insert on app_public.webhook_deliveries
+  for each row when (new.origin in ('test', 'redelivery'))
+  execute function app_private.tg_webhook_deliveries__limit_manual();

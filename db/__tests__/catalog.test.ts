@@ -140,6 +140,36 @@ describe("catalog invariants", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("leads an index with organization_id on every tenant table", async () => {
+    const offenders = await rows<{ table: string }>(
+      `select c.oid::regclass::text as table
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       join pg_attribute a on a.attrelid = c.oid and a.attname = 'organization_id' and not a.attisdropped
+       where c.relkind = 'r' and n.nspname = any($1)
+         and c.oid::regclass::text <> all ($2)
+         and not exists (select 1 from pg_index i where i.indrelid = c.oid and i.indkey[0] = a.attnum)`,
+      [OUR_SCHEMAS, CROSS_TENANT_LOOKUPS],
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("indexes every foreign key between tenant tables by its columns", async () => {
+    // FK checks and cascades scan the referencing table; PostGraphile hides unindexed backward relations.
+    const offenders = await rows<{ constraint: string }>(
+      `select con.conrelid::regclass::text || ' ' || con.conname as constraint
+       from pg_constraint con join pg_namespace n on n.oid = con.connamespace
+       where con.contype = 'f' and n.nspname = any($1)
+         and not exists (
+           select 1 from pg_index i
+           where i.indrelid = con.conrelid
+             and (select array_agg(k order by k) from unnest(con.conkey) k)
+               = (select array_agg(k order by k) from unnest((i.indkey::int2[])[0:cardinality(con.conkey) - 1]) k)
+         )`,
+      [OUR_SCHEMAS],
+    );
+    expect(offenders).toEqual([]);
+  });
+
   it("has no view without security_invoker", async () => {
     const offenders = await rows<{ view: string }>(
       `select c.oid::regclass::text as view from pg_class c join pg_namespace n on n.oid = c.relnamespace

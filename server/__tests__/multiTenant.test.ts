@@ -208,23 +208,20 @@ describe("multi-tenant membership flow", () => {
     // An update that matches no visible row changes nothing and answers like a delete: 404.
     expect(rename.data?.updateOrganization?.organization ?? null).toBeNull();
     expect([rename.status, rename.code]).toEqual([404, "NOT_FOUND"]);
+    // Deleting goes through requestOrganizationDeletion (owners of the active organization only).
     const remove = await graphql(
       server.url,
       `
-        mutation D($id: UUID!) {
-          deleteOrganization(input: { rowId: $id }) {
-            organization {
-              rowId
-            }
+        mutation {
+          requestOrganizationDeletion(input: { confirmSlug: "alices-org" }) {
+            clientMutationId
           }
         }
       `,
-      { id: alice.organizationId },
+      {},
       as(bob),
     );
-    expect(remove.data?.deleteOrganization ?? null).toBeNull();
-    expect(remove.code).toBe("NOT_FOUND");
-    expect(remove.status).toBe(404);
+    expect(remove.code).toBe("CONFIRMATION_MISMATCH");
     const { rows } = await server.db.rootPool.query("select name from app_public.organizations where id = $1", [
       alice.organizationId,
     ]);

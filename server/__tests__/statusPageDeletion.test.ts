@@ -8,7 +8,11 @@ import { graphql, startTestServer, type TestServer } from "./helpers/testServer.
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ MULTI_TENANT_ENABLED: "true", WORKER_ENABLED: "true" });
+  server = await startTestServer({
+    MULTI_TENANT_ENABLED: "true",
+    WORKER_ENABLED: "true",
+    ORGANIZATION_DELETION_GRACE_DAYS: "0",
+  });
 });
 afterAll(async () => {
   await server.stop();
@@ -45,16 +49,17 @@ describe("deleting an organization", () => {
     expect(await statusOf(summary, 15_000, 200)).toBe(200);
     // Served from memory now; then the organization goes.
     expect((await fetch(summary)).status).toBe(200);
+    // With no grace period the worker deletes it as soon as an owner asks.
     const deleted = await graphql(
       server.url,
       `
-        mutation D($id: UUID!) {
-          deleteOrganization(input: { rowId: $id }) {
+        mutation {
+          requestOrganizationDeletion(input: { confirmSlug: "short-lived" }) {
             clientMutationId
           }
         }
       `,
-      { id: org.organizationId },
+      {},
       { token: org.tokens.owner },
     );
     expect(deleted.errors).toBeUndefined();

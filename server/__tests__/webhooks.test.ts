@@ -371,6 +371,30 @@ describe("delivering events", () => {
     ]);
   });
 
+  it("leaves internal details out for endpoints without internal events, and cancels what they stop wanting", async () => {
+    const endpoint = await createEndpoint(acme.tokens.admin, { url: `${receiver.url}/public-details` });
+    receiver.respondWith((_request, response) => {
+      // While the first attempt is answered, an admin narrows the endpoint's event types.
+      void server.db.rootPool
+        .query("update app_public.webhook_endpoints set event_types = '{maintenance.scheduled}' where id = $1", [
+          endpoint.id,
+        ])
+        .then(() => response.writeHead(503).end("busy"));
+    });
+    await createIncident(acme.tokens.editor, { title: "Cause kept inside", rootCause: "A bad deploy of billing-7" });
+    await runJobs(ownerPool, workerEnv);
+
+    const [sent] = receiver.json() as { data: { incident: Record<string, unknown> } }[];
+    expect(sent!.data.incident.title).toBe("Cause kept inside");
+    expect(sent!.data.incident).not.toHaveProperty("root_cause");
+    expect(JSON.stringify(receiver.json())).not.toContain("billing-7");
+    expect((await deliveries(endpoint.id)).map((row) => [row.attempt, row.status, row.error])).toEqual([
+      [1, "failed", expect.stringMatching(/503/)],
+      [2, "canceled", "The endpoint no longer subscribes to this event type."],
+    ]);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
   it("retries a failing receiver with the same webhook-id and logs every attempt", async () => {
     const endpoint = await createEndpoint(acme.tokens.admin, { url: `${receiver.url}/flaky` });
     let calls = 0;
@@ -548,6 +572,21 @@ describe("test events and redelivery", () => {
       { token: acme.tokens.admin },
     );
     expect(unknown.code).toBe("WEBHOOK_NOT_FOUND");
+  });
+});
+
+describe("sends by hand", () => {
+  it("are limited to 20 a minute per organization, answered 429 RATE_LIMITED after that", async () => {
+    const members = await organizationWithMembers(server, "manual-limit-hooks");
+    const endpoint = await createEndpoint(members.tokens.admin, { url: `${receiver.url}/manual` });
+    const codes: (string | undefined)[] = [];
+    for (let index = 0; index < 21; index++) {
+      const sent = await graphql(server.url, SEND_TEST, { id: endpoint.id }, { token: members.tokens.admin });
+      codes.push(sent.errors ? `${sent.status} ${sent.code}` : "ok");
+    }
+    expect(codes.slice(0, 20).every((code) => code === "ok")).toBe(true);
+    expect(codes[20]).toBe("429 RATE_LIMITED");
+    expect(await deliveries(endpoint.id)).toHaveLength(20);
   });
 });
 

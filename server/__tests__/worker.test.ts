@@ -107,3 +107,33 @@ describe("status snapshot tasks", () => {
     expect(failed.rows[0].n).toBe(0);
   });
 });
+
+describe("integrations__purge_history", () => {
+  it("forgets old events, expired links and stale alert requests in every organization, and keeps the rest", async () => {
+    const { rows } = await db.rootPool.query<{ id: string }>(
+      "insert into app_public.organizations (name, slug) values ('Keep', 'purge-a'), ('Keep too', 'purge-b') returning id",
+    );
+    const organizations = rows.map((row) => row.id);
+    for (const org of organizations) {
+      await db.rootPool.query(
+        `insert into app_public.events (organization_id, type, subject_id, is_public, payload, transaction_id, created_at)
+         values ($1, 'incident.created', gen_random_uuid(), true, '{}', 1, now() - interval '40 days'),
+                ($1, 'incident.created', gen_random_uuid(), true, '{"fresh": true}', 2, now() - interval '1 day')`,
+        [org],
+      );
+    }
+
+    await quickAddJob({ pgPool: ownerPool }, "integrations__purge_history", {});
+    await runOnce({ pgPool: ownerPool, taskList, noHandleSignals: true });
+
+    const left = await db.rootPool.query<{ organization_id: string; fresh: boolean }>(
+      "select organization_id, (payload ->> 'fresh')::boolean as fresh from app_public.events where organization_id = any($1) order by organization_id",
+      [organizations],
+    );
+    expect(left.rows.map((row) => row.fresh)).toEqual([true, true]);
+    const failed = await db.rootPool.query(
+      "select count(*)::int as n from graphile_worker.jobs where last_error is not null",
+    );
+    expect(failed.rows[0].n).toBe(0);
+  });
+});

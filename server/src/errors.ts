@@ -40,6 +40,7 @@ const BY_SQLSTATE: Record<string, ErrorKind> = {
   IPC04: { code: "MAINTENANCE_ENDED", status: 409 },
   IPL01: { code: "PLAN_LIMIT_EXCEEDED", status: 402 },
   IPL02: { code: "BILLING_PAST_DUE", status: 402 },
+  IPR01: { code: "RATE_LIMITED", status: 429 },
   IPV10: { code: "INVALID_EMAIL", status: 422 },
   IPV11: { code: "IMPORT_TOO_LARGE", status: 422 },
   IPV13: { code: "CONFIRMATION_MISMATCH", status: 422 },

@@ -8,8 +8,8 @@ import { createClient } from "../graphql.ts";
 export interface SentRequest {
   url: string;
   method: string;
-  /** The parsed JSON body, if any (GraphQL: {query, variables, operationName?}). */
-  body: any;
+  /** The parsed JSON body ({} without one); GraphQL sends {query, variables}. */
+  body: { query?: string; variables?: Record<string, unknown>; [field: string]: unknown };
 }
 
 export interface FakeAnswer {
@@ -19,7 +19,7 @@ export interface FakeAnswer {
 
 /** The operation a GraphQL request runs: the name after `query` or `mutation`. */
 export const operationOf = (request: SentRequest): string =>
-  /(?:query|mutation)\s+(\w+)/.exec(String(request.body?.query ?? ""))?.[1] ?? "";
+  /(?:query|mutation)\s+(\w+)/.exec(request.body.query ?? "")?.[1] ?? "";
 
 export function fakeServer(answer: (request: SentRequest) => FakeAnswer) {
   const sent: SentRequest[] = [];
@@ -29,7 +29,7 @@ export function fakeServer(answer: (request: SentRequest) => FakeAnswer) {
       const request: SentRequest = {
         url: String(input),
         method: init.method ?? "GET",
-        body: typeof init.body === "string" ? JSON.parse(init.body) : undefined,
+        body: typeof init.body === "string" ? (JSON.parse(init.body) as SentRequest["body"]) : {},
       };
       sent.push(request);
       const { status = 200, body } = answer(request);
@@ -46,7 +46,7 @@ export function graphQLAnswers(
   return (request) => {
     const answer = byOperation[operationOf(request)];
     if (answer === undefined) return { body: { errors: [{ message: `No fake for ${operationOf(request)}` }] } };
-    const data = typeof answer === "function" ? answer(request.body?.variables ?? {}) : answer;
+    const data = typeof answer === "function" ? answer(request.body.variables ?? {}) : answer;
     return { body: { data } };
   };
 }

@@ -15,6 +15,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Services } from "../services.ts";
 import { startHeartbeat } from "./heartbeat.ts";
+import { integrations__purge_history } from "./tasks/integrations__purge_history.ts";
 import { maintenance_windows__advance } from "./tasks/maintenance_windows__advance.ts";
 import { organizations__delete } from "./tasks/organizations__delete.ts";
 import { sessions__purge_expired } from "./tasks/sessions__purge_expired.ts";
@@ -51,6 +52,7 @@ export function workerContext(services: Services): WorkerContext {
 
 export function makeTaskList(context: WorkerContext): TaskList {
   return {
+    integrations__purge_history,
     maintenance_windows__advance,
     organizations__delete,
     sessions__purge_expired,

@@ -65,7 +65,10 @@ export function DeliveryTable({ deliveries, canRedeliver }: { deliveries: Delive
               </td>
               <td>
                 <code>{delivery.eventType}</code>
-                {delivery.origin !== "event" && <div className="muted">{humanize(delivery.origin)}</div>}
+                {/* A test's type says it already; a redelivery is worth saying. */}
+                {delivery.origin !== "event" && delivery.origin !== delivery.eventType && (
+                  <div className="muted">{humanize(delivery.origin)}</div>
+                )}
               </td>
               <td>
                 <StatusBadge value={delivery.status} />

@@ -84,8 +84,11 @@ describe("WebhooksPage", () => {
 
   it("shows a rotated secret once, after asking", async () => {
     const { container, sent } = await page("owner");
-    vi.stubGlobal("confirm", vi.fn(() => true));
-    await click(container.querySelector(".integration__actions button:nth-child(4)"));
+    vi.stubGlobal(
+      "confirm",
+      vi.fn(() => true),
+    );
+    await click(byText(container, "button", "Rotate secret of Ops bot"));
     expect(sent.some((request) => operationOf(request) === "RotateWebhookEndpointSecret")).toBe(true);
     expect(container.querySelector(".integration")!.querySelector("input")!.value).toBe(`${SECRET}2`);
   });

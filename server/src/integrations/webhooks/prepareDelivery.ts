@@ -8,6 +8,7 @@ import type { PoolClient } from "pg";
 import type { SecretBox } from "../secretBox.ts";
 import { chatMessage, type ChatKind } from "../chat/messages.ts";
 import { summarizeEvent } from "../chat/eventSummary.ts";
+import { withoutInternalDetails } from "../publicPayload.ts";
 import { webhookHeaders } from "./signature.ts";
 
 export interface PreparedDelivery {
@@ -27,6 +28,9 @@ interface DeliveryRow {
   event_type: string;
   endpoint_url: string | null;
   endpoint_enabled: boolean | null;
+  /** The target's settings now: they may have changed since the delivery was queued. */
+  include_internal: boolean | null;
+  subscribed_types: string[] | null;
   sealed_secret: Buffer | null;
   chat_kind: ChatKind | null;
   chat_enabled: boolean | null;
@@ -41,6 +45,8 @@ interface DeliveryRow {
 const LOAD_DELIVERY = `
   select d.id, d.status, d.origin, d.attempt, d.message_id, d.event_type,
          e.url as endpoint_url, e.enabled as endpoint_enabled, s.sealed_secret,
+         coalesce(e.include_internal, c.include_internal) as include_internal,
+         coalesce(e.event_types, c.event_types) as subscribed_types,
          c.kind as chat_kind, c.enabled as chat_enabled, c.include_internal as chat_include_internal, u.sealed_url,
          ev.payload as event_payload, ev.is_public as event_is_public, ev.created_at as event_created_at,
          app_private.event_organization_json(d.organization_id) as organization
@@ -57,8 +63,22 @@ const LOAD_DELIVERY = `
 
 const CANCEL_DELIVERY = `
   update app_public.webhook_deliveries
-  set status = 'canceled', finished_at = now(), error = 'The endpoint was turned off before this attempt.'
+  set status = 'canceled', finished_at = now(), error = $3
   where organization_id = $1 and id = $2`;
+
+/** Why a queued delivery must not go out any more, or null when it still may. */
+function reasonToCancel(row: DeliveryRow): string | null {
+  if (!(row.endpoint_enabled ?? row.chat_enabled)) return "The endpoint was turned off before this attempt.";
+  if (row.event_type === "test") return null;
+  const types = row.subscribed_types ?? [];
+  if (types.length > 0 && !types.includes(row.event_type)) {
+    return "The endpoint no longer subscribes to this event type.";
+  }
+  if (row.event_is_public !== true && row.include_internal !== true) {
+    return "The endpoint no longer receives internal events.";
+  }
+  return null;
+}
 
 export interface PrepareOptions {
   secrets: SecretBox;
@@ -66,7 +86,10 @@ export interface PrepareOptions {
   now?: Date;
 }
 
-/** Null when there is nothing to send: already handled, or the target was turned off (canceled). */
+/**
+ * Null when there is nothing to send: already handled, or canceled because the target was
+ * turned off or no longer wants this event (its settings are read at each attempt).
+ */
 export async function prepareDelivery(
   client: PoolClient,
   organizationId: string,
@@ -76,14 +99,17 @@ export async function prepareDelivery(
   const { rows } = await client.query<DeliveryRow>(LOAD_DELIVERY, [organizationId, deliveryId]);
   const row = rows[0];
   if (!row || row.status !== "pending") return null;
-  if (!(row.endpoint_enabled ?? row.chat_enabled)) {
-    await client.query(CANCEL_DELIVERY, [organizationId, deliveryId]);
+  const cancelBecause = reasonToCancel(row);
+  if (cancelBecause) {
+    await client.query(CANCEL_DELIVERY, [organizationId, deliveryId, cancelBecause]);
     return null;
   }
   const test = row.event_type === "test";
   const data = test
     ? { organization: row.organization, message: "This is a test event from IncidentPulse." }
-    : row.event_payload!;
+    : row.include_internal
+      ? row.event_payload!
+      : withoutInternalDetails(row.event_payload!);
   const common = { origin: row.origin, attempt: row.attempt };
 
   if (row.endpoint_url !== null && row.sealed_secret) {
