@@ -772,6 +772,26 @@ describe("the request log", () => {
 });
 
 describe("rate limit", () => {
+  it("turns away an address whose requests keep failing, before reading them", async () => {
+    const guarded = await startTestServer({ MULTI_TENANT_ENABLED: "true" });
+    const previous = server;
+    server = guarded;
+    try {
+      const org = await organizationWithMembers(guarded, "guessed-alerts");
+      const source = await createSource(org, {});
+      const forged = { title: "Forged", fingerprint: "forged" };
+      const statuses: number[] = [];
+      for (let n = 0; n < 31; n++)
+        statuses.push((await send(source, forged, { auth: { bearer: "ipas_guess" } })).status);
+      expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
+      const turnedAway = await send(source, forged, { auth: { bearer: source.secret } });
+      expect([turnedAway.status, turnedAway.code]).toEqual([429, "RATE_LIMITED"]);
+    } finally {
+      server = previous;
+      await guarded.stop();
+    }
+  });
+
   it("answers 429 with Retry-After past the per-source budget", async () => {
     const limited = await startTestServer({ MULTI_TENANT_ENABLED: "true", ALERT_REQUESTS_PER_MINUTE: "2" });
     const previous = server;
@@ -779,6 +799,15 @@ describe("rate limit", () => {
     try {
       const org = await organizationWithMembers(limited, "limited-alerts");
       const source = await createSource(org, {});
+      // Forged requests spend nothing of the source's budget.
+      for (let n = 0; n < 3; n++) {
+        const forged = await send(
+          source,
+          { title: "Forged", fingerprint: "forged" },
+          { auth: { bearer: "ipas_forged" } },
+        );
+        expect(forged.status).toBe(401);
+      }
       const statuses = [];
       for (let n = 0; n < 3; n++) statuses.push(await send(source, { title: `Burst ${n}`, fingerprint: "burst" }));
       expect(statuses.map((s) => s.status)).toEqual([202, 202, 429]);

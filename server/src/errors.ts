@@ -89,6 +89,8 @@ const SERVER_CODES: Record<string, number> = {
   PAYLOAD_TOO_LARGE: 413,
   NOT_FOUND: 404,
   INTERNAL_SERVER_ERROR: 500,
+  /** The database cannot be reached right now; retrying later works. */
+  SERVICE_UNAVAILABLE: 503,
   /** Stripe webhook whose signature is missing, wrong or too old. */
   INVALID_SIGNATURE: 400,
   /** Stripe settings missing: the deployment runs without billing. */
@@ -147,6 +149,8 @@ export function setUnexpectedErrorLogger(logger: ErrorLogger): void {
 
 /** @dataplan/pg's message when a generated delete (or update) matched no visible row. */
 const NOTHING_MATCHED = /^No values were (deleted|updated) in collection/;
+/** @dataplan/pg's message when a generated update's patch sets no column. */
+const EMPTY_PATCH = /^Attempted to update a record, but no new values were specified/;
 
 /** grafserv's maskError: the GraphQL face of the table above. */
 export function maskError(error: GraphQLError): GraphQLError {
@@ -159,8 +163,15 @@ export function maskError(error: GraphQLError): GraphQLError {
     path: error.path,
     originalError: original,
   };
+  if (EMPTY_PATCH.test(original.message)) {
+    return new GraphQLError("The patch sets no field.", { ...keep, extensions: { code: "VALIDATION_FAILED" } });
+  }
   if (original instanceof SafeError) {
-    return new GraphQLError(original.message, { ...keep, extensions: { ...original.extensions } });
+    // Every answer carries a code: a safe error thrown without one is the caller's input.
+    return new GraphQLError(original.message, {
+      ...keep,
+      extensions: { code: "BAD_REQUEST", ...original.extensions },
+    });
   }
   if (NOTHING_MATCHED.test(original.message)) {
     return new GraphQLError("No record you can change matches this id.", {

@@ -16,7 +16,7 @@ import { authenticateHookRequest, type HookAuthentication } from "../alerts/hook
 import { findHookSource, type HookSource } from "../alerts/hookSource.ts";
 import { InvalidPayloadError } from "../alerts/normalizedAlert.ts";
 import { recordAlertRequest, type AlertRequestEntry } from "../alerts/requestLog.ts";
-import { AlertSourceRateLimit } from "../alerts/sourceRateLimit.ts";
+import { HookRateLimit } from "../alerts/sourceRateLimit.ts";
 import { errorBody, restAnswerForDatabaseError } from "../errors.ts";
 import type { Services } from "../services.ts";
 
@@ -32,9 +32,13 @@ interface HookLocals {
 }
 
 const sourceOf = (res: Response) => (res.locals as HookLocals).source;
+/** Failed authentications (or unknown sources) one client address may cause per minute. */
+const FAILED_REQUESTS_PER_MINUTE = 30;
+const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? "unknown";
 
 export function installAlertHooks(app: Express, services: Services): void {
-  const rateLimit = new AlertSourceRateLimit(services.ownerPool, services.config.ALERT_REQUESTS_PER_MINUTE);
+  const sourceBudget = new HookRateLimit(services.ownerPool, "alert-source", services.config.ALERT_REQUESTS_PER_MINUTE);
+  const failuresByAddress = new HookRateLimit(services.ownerPool, "alert-hook-failures", FAILED_REQUESTS_PER_MINUTE);
 
   type KnownSoFar = Partial<AlertRequestEntry> & Pick<AlertRequestEntry, "accepted" | "code">;
 
@@ -79,8 +83,11 @@ export function installAlertHooks(app: Express, services: Services): void {
 
   const findSource = async (req: Request, res: Response, next: NextFunction) => {
     const sourceId = String(req.params.sourceId);
-    const notFound = () =>
+    const notFound = async () => {
+      // Probing for source ids counts as failing, like a wrong signature.
+      await failuresByAddress.consume(clientAddress(req)).catch(() => undefined);
       res.status(404).json(errorBody("ALERT_SOURCE_NOT_FOUND", "No enabled alert source has this id."));
+    };
     if (!UUID.test(sourceId)) return notFound();
     try {
       const source = await findHookSource(services.ownerPool, services.secrets, sourceId);
@@ -95,14 +102,17 @@ export function installAlertHooks(app: Express, services: Services): void {
     }
   };
 
-  const limitRate = async (_req: Request, res: Response, next: NextFunction) => {
+  const tooMany = (res: Response, retryAfterSeconds: number, message: string) => {
+    res.setHeader("Retry-After", String(retryAfterSeconds));
+    res.status(429).json(errorBody("RATE_LIMITED", message, { retryAfterSeconds }));
+  };
+
+  /** An address whose requests keep failing authentication is turned away before its body is read. */
+  const limitFailingAddresses = async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const retryAfterSeconds = await rateLimit.consume(sourceOf(res).id);
+      const retryAfterSeconds = await failuresByAddress.exhausted(clientAddress(req));
       if (retryAfterSeconds === null) return next();
-      res.setHeader("Retry-After", String(retryAfterSeconds));
-      res
-        .status(429)
-        .json(errorBody("RATE_LIMITED", "Too many requests for this alert source.", { retryAfterSeconds }));
+      tooMany(res, retryAfterSeconds, "Too many failed requests from this address.");
     } catch (error) {
       next(error);
     }
@@ -121,6 +131,11 @@ export function installAlertHooks(app: Express, services: Services): void {
       return next(error);
     }
     if (!auth.ok) {
+      try {
+        await failuresByAddress.consume(clientAddress(req));
+      } catch (error) {
+        return next(error);
+      }
       if (auth.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(auth.retryAfterSeconds));
       if (auth.status === 401) res.setHeader("WWW-Authenticate", `Bearer realm="alerts"`);
       const extra = {
@@ -130,6 +145,15 @@ export function installAlertHooks(app: Express, services: Services): void {
       return refuse(req, res, auth.status, auth.code, auth.message, extra, auth);
     }
     const known = { authenticatedBy: auth.authenticatedBy, apiKeyId: auth.apiKeyId };
+    // The source's budget is spent only by requests that proved they come from its sender.
+    try {
+      const retryAfterSeconds = await sourceBudget.consume(source.id);
+      if (retryAfterSeconds !== null) {
+        return tooMany(res, retryAfterSeconds, "Too many requests for this alert source.");
+      }
+    } catch (error) {
+      return next(error);
+    }
 
     const idempotencyKey = req.get("idempotency-key") ?? null;
     if (idempotencyKey !== null && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -198,5 +222,5 @@ export function installAlertHooks(app: Express, services: Services): void {
     return void refuse(req, res, 400, "BAD_REQUEST", "The request body could not be read.");
   };
 
-  app.post(ALERT_HOOK_PATH, findSource, limitRate, readBody, receive, bodyUnreadable);
+  app.post(ALERT_HOOK_PATH, limitFailingAddresses, findSource, readBody, receive, bodyUnreadable);
 }

@@ -73,7 +73,17 @@ export function installLiveUpdates(app: Express, services: Services): void {
     if (!organizationId) {
       return res.status(403).json(errorBody("NOT_A_MEMBER", "Choose an organization first."));
     }
-    if (!(await mayFollow(services, identity))) {
+    let allowed: boolean;
+    try {
+      allowed = await mayFollow(services, identity);
+    } catch (error) {
+      services.logger.warn({ err: error }, "live updates: cannot check access");
+      return res
+        .status(503)
+        .set("Retry-After", "5")
+        .json(errorBody("SERVICE_UNAVAILABLE", "Live updates are unavailable; try again shortly."));
+    }
+    if (!allowed) {
       return res.status(403).json(errorBody("NOT_A_MEMBER", "You are not a member of this organization."));
     }
     const key = identityKey(identity);
