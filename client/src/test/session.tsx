@@ -6,7 +6,7 @@ import { StaticSessionProvider, type Session } from "../features/session/Session
 export function sessionAs(role: Role | null): Session {
   return {
     user: { rowId: "u1", name: "Ada", email: "ada@example.com" },
-    organization: { rowId: "o1", name: "Acme", slug: "acme", plan: "pro" },
+    organization: { rowId: "o1", name: "Acme", slug: "acme", plan: "pro", deletionScheduledAt: null },
     role,
     multiTenant: true,
     organizations: [],

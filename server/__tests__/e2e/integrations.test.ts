@@ -97,7 +97,7 @@ describe.skipIf(!browserAvailable())("integrations and settings in Chromium", ()
 
   it("an owner adds a chat integration and an alert source, whose requests are logged", async () => {
     await owner.getByRole("navigation", { name: "Integrations" }).getByRole("link", { name: "Chat" }).click();
-    await owner.getByLabel("Service").selectOption("slack");
+    await owner.getByLabel("Chat service").selectOption("slack");
     await owner.getByLabel("Name").fill("#ops");
     await owner.getByLabel("Incoming webhook URL").fill(`${receiver.url}/slack`);
     await owner.getByRole("button", { name: "Add integration" }).click();
@@ -128,6 +128,7 @@ describe.skipIf(!browserAvailable())("integrations and settings in Chromium", ()
     const requests = owner.getByRole("region", { name: "Requests of Prometheus" });
     await requests.getByText("ACCEPTED").waitFor();
     await expect(requests.locator("tbody tr td").nth(2).innerText()).resolves.toBe("1");
+    await screenshot(owner, "int-06-alert-sources");
   });
 
   it("an owner changes the status page settings, exports, and schedules then cancels the deletion", async () => {
@@ -152,9 +153,12 @@ describe.skipIf(!browserAvailable())("integrations and settings in Chromium", ()
     await owner.getByLabel(`Type “${slug}” to confirm`).fill(slug);
     await remove.click();
     await owner.getByRole("heading", { name: "Deletion scheduled" }).waitFor();
+    // Every page says so while it is scheduled.
+    await owner.locator(".deletion-notice", { hasText: "E2E Integrations and all its data will be deleted" }).waitFor();
     await expectAccessible(owner, "int-03-organization-settings");
     await owner.getByRole("button", { name: "Cancel the deletion" }).click();
     await owner.getByRole("heading", { name: "Delete the organization" }).waitFor();
+    await owner.locator(".deletion-notice").waitFor({ state: "detached" });
   });
 
   it("a viewer sees the integrations and settings without write controls", async () => {
@@ -210,5 +214,6 @@ describe.skipIf(!browserAvailable())("integrations and settings in Chromium", ()
     const ben = owner.getByRole("row", { name: new RegExp(`ben-${stamp}@example.com`) });
     await ben.getByText("Confirmed").waitFor();
     await expect(ben.innerText()).resolves.toContain("Checkout API");
+    await screenshot(owner, "int-07-subscribers");
   });
 });

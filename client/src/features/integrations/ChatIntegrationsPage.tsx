@@ -56,7 +56,7 @@ function CreateChatForm() {
   return (
     <form onSubmit={submit} aria-label="Add a chat integration" className="card form-grid" noValidate>
       <h2>Add a chat integration</h2>
-      <Field label="Service">
+      <Field label="Chat service">
         <select value={kind} onChange={(e) => setKind(e.target.value as ChatKind)}>
           {CHAT_KINDS.map((option) => (
             <option key={option.value} value={option.value}>

@@ -21,6 +21,7 @@ const SessionQuery = gql`
       name
       slug
       plan
+      deletionScheduledAt
     }
     currentMembership {
       role
@@ -38,7 +39,14 @@ const SessionQuery = gql`
 interface SessionData {
   multiTenantEnabled: boolean | null;
   currentUser: { rowId: string; name: string; email: string } | null;
-  currentOrganization: { rowId: string; name: string; slug: string; plan: string } | null;
+  currentOrganization: {
+    rowId: string;
+    name: string;
+    slug: string;
+    plan: string;
+    /** When an owner's requested deletion happens, if one is scheduled. */
+    deletionScheduledAt: string | null;
+  } | null;
   currentMembership: { role: Role } | null;
   organizations: { nodes: { rowId: string; name: string; slug: string }[] } | null;
 }

@@ -7,7 +7,7 @@ import { StaticSessionProvider, type Session } from "./SessionContext.tsx";
 
 const sessionAs = (role: Role | null): Session => ({
   user: { rowId: "u1", name: "Ada", email: "ada@example.com" },
-  organization: { rowId: "o1", name: "Acme", slug: "acme", plan: "free" },
+  organization: { rowId: "o1", name: "Acme", slug: "acme", plan: "free", deletionScheduledAt: null },
   role,
   multiTenant: true,
   organizations: [],

@@ -7,6 +7,7 @@ import { NavLink, Outlet, useNavigate } from "react-router";
 import { gql, useMutation } from "urql";
 import { UpgradeProvider } from "../billing/UpgradeProvider.tsx";
 import { LiveUpdatesProvider, useLiveState } from "../live/LiveUpdates.tsx";
+import { DeletionNotice } from "../settings/DeletionNotice.tsx";
 import type { Permission } from "../session/roles.ts";
 import { useSession } from "../session/SessionContext.tsx";
 import { useRole } from "../session/useRole.ts";
@@ -90,6 +91,7 @@ export function AppShell() {
           </nav>
         )}
         <main id="main" className="app-main" tabIndex={-1}>
+          <DeletionNotice />
           <Outlet />
         </main>
       </UpgradeProvider>

@@ -9,7 +9,7 @@ import { OrganizationSwitcher } from "./OrganizationSwitcher.tsx";
 
 const session = (multiTenant: boolean): Session => ({
   user: { rowId: "u1", name: "Ada", email: "ada@example.com" },
-  organization: { rowId: "o1", name: "Acme", slug: "acme", plan: "pro" },
+  organization: { rowId: "o1", name: "Acme", slug: "acme", plan: "pro", deletionScheduledAt: null },
   role: "owner",
   multiTenant,
   organizations: [
