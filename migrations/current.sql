@@ -402,3 +402,17 @@ $$;
 create trigger _160_limit_manual before insert on app_public.webhook_deliveries
   for each row when (new.origin in ('test', 'redelivery'))
   execute function app_private.tg_webhook_deliveries__limit_manual();
+
+------------------------------------------------------------------------------------------
+-- Subscribers' email addresses are personal data: like the audit log, only people read them
+-- (admin API keys do not).
+------------------------------------------------------------------------------------------
+
+alter policy select_admin on app_public.subscribers using (
+  (select app_hidden.current_org_role()) >= 'admin'
+  and (select app_hidden.current_user_id()) is not null
+);
+alter policy select_admin on app_public.subscriber_services using (
+  (select app_hidden.current_org_role()) >= 'admin'
+  and (select app_hidden.current_user_id()) is not null
+);

@@ -129,8 +129,8 @@ const GRID: Record<string, GridRow> = {
   "app_public.services": { select: "viewer", insert: "admin", update: "admin", delete: "admin" },
   "app_public.status_page_settings": { select: "viewer", insert: "admin", update: "admin", delete: null },
   "app_public.status_snapshots": readOnly("anyone"),
-  "app_public.subscriber_services": readOnly("admin"),
-  "app_public.subscribers": { ...readOnly("admin"), delete: "admin" },
+  "app_public.subscriber_services": readOnly("admin:person"),
+  "app_public.subscribers": { ...readOnly("admin:person"), delete: "admin:person" },
   "app_public.webhook_deliveries": readOnly("admin:person"),
   "app_public.webhook_endpoints": {
     select: "admin:person",
