@@ -8,6 +8,7 @@ import { installAttachments } from "./middleware/installAttachments.ts";
 import { installAuthentication } from "./middleware/installAuthentication.ts";
 import { installBilling } from "./middleware/installBilling.ts";
 import { installClient } from "./middleware/installClient.ts";
+import { installCors } from "./middleware/installCors.ts";
 import { installCookies } from "./middleware/installCookies.ts";
 import { installErrorHandler } from "./middleware/installErrorHandler.ts";
 import { installHealth } from "./middleware/installHealth.ts";
@@ -26,6 +27,7 @@ export async function makeApp(app: Express, services: Services): Promise<Request
   installRequestLogging(app, services);
   installSecurityHeaders(app, services);
   installCookies(app);
+  installCors(app, services);
   installHealth(app, services);
   installMetrics(app, services);
   // Before anything that parses bodies: the webhook's signature covers the raw bytes.

@@ -63,6 +63,28 @@ const environmentSchema = z.object({
   /** On shutdown, how long requests in flight may take before their connections are closed. */
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** GraphQL operations: fields nested in fields, aliases (fragments counted per use), and `first`/`last`. */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).default(12),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  GRAPHQL_MAX_PAGE_SIZE: z.coerce.number().int().min(1).default(100),
+  /** grafast's planning budget for one operation (execution is bounded by STATEMENT_TIMEOUT_MS). */
+  GRAPHQL_PLANNING_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  /**
+   * Origins (comma-separated, e.g. https://app.example.com) whose browsers may call /graphql and
+   * /api/* with credentials; none by default, so only same-origin pages can. Public status files
+   * answer every origin, without credentials, regardless.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    ),
+  /** Accounts one client address may create per hour (register); more answer 429. */
+  ACCOUNTS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(10),
   /** Comment lines on idle status streams (SSE), so proxies keep them open. */
   STATUS_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(10).default(15_000),
   /** Concurrent status streams one client address may hold; more answer 429. */

@@ -85,6 +85,12 @@ const SERVER_CODES: Record<string, number> = {
   /** Too many concurrent status streams (SSE) from one client address. */
   TOO_MANY_STREAMS: 429,
   GRAPHQL_VALIDATION_FAILED: 400,
+  /** An operation nested too deep or with too many aliases (GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_ALIASES). */
+  QUERY_TOO_COMPLEX: 400,
+  /** `first` or `last` above GRAPHQL_MAX_PAGE_SIZE. */
+  PAGE_SIZE_TOO_LARGE: 400,
+  /** A cross-origin request from an origin outside CORS_ORIGINS. */
+  ORIGIN_NOT_ALLOWED: 403,
   BAD_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,
   NOT_FOUND: 404,
@@ -121,7 +127,35 @@ interface PgErrorLike extends Error {
   column?: string;
 }
 
+/** The database is away (stopped, restarting, refusing or dropping connections): a retry later works. */
+const DATABASE_UNAVAILABLE: ErrorKind & { message: string } = {
+  code: "SERVICE_UNAVAILABLE",
+  status: 503,
+  message: "The service is temporarily unavailable. Please retry shortly.",
+};
+/** Socket errors of a connection to the database (Node's errno codes). */
+const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "EAI_AGAIN"]);
+/**
+ * SQLSTATEs of a database that cannot serve: 57P01 admin shutdown, 57P02 crash shutdown, 57P03
+ * cannot connect now (starting up, shutting down), 53300 too many connections, 08xxx connection
+ * exceptions.
+ */
+const UNAVAILABLE_SQLSTATE = /^(57P0[123]|53300|08...)$/;
+/** node-postgres's own errors for a lost or unobtainable connection, which carry no code. */
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed)/;
+
+/** Whether an error means the database cannot be reached right now (503, not the caller's fault). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const candidate = error as PgErrorLike | null | undefined;
+  if (!candidate || typeof candidate !== "object") return false;
+  const code = candidate.code;
+  if (typeof code === "string" && (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+  return typeof candidate.message === "string" && CONNECTION_LOST.test(candidate.message);
+}
+
 export function kindOfDatabaseError(error: unknown): (ErrorKind & { message: string; details?: unknown }) | null {
+  if (isDatabaseUnavailable(error)) return DATABASE_UNAVAILABLE;
   const pgError = error as PgErrorLike;
   if (!pgError || typeof pgError.code !== "string") return null;
   const kind = BY_SQLSTATE[pgError.code];
@@ -152,6 +186,13 @@ const NOTHING_MATCHED = /^No values were (deleted|updated) in collection/;
 /** @dataplan/pg's message when a generated update's patch sets no column. */
 const EMPTY_PATCH = /^Attempted to update a record, but no new values were specified/;
 
+/** grafast marks its planning and execution timeouts with a `timeout` symbol in the extensions. */
+function isGrafastTimeout(error: SafeError): boolean {
+  const extensions = error.extensions as object | undefined;
+  if (!extensions) return false;
+  return Object.getOwnPropertySymbols(extensions).some((symbol) => symbol.description === "timeout");
+}
+
 /** grafserv's maskError: the GraphQL face of the table above. */
 export function maskError(error: GraphQLError): GraphQLError {
   const original = error.originalError;
@@ -165,6 +206,9 @@ export function maskError(error: GraphQLError): GraphQLError {
   };
   if (EMPTY_PATCH.test(original.message)) {
     return new GraphQLError("The patch sets no field.", { ...keep, extensions: { code: "VALIDATION_FAILED" } });
+  }
+  if (original instanceof SafeError && isGrafastTimeout(original)) {
+    return new GraphQLError("The request took too long.", { ...keep, extensions: { code: "TIMEOUT" } });
   }
   if (original instanceof SafeError) {
     // Every answer carries a code: a safe error thrown without one is the caller's input.

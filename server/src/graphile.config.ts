@@ -19,6 +19,7 @@ import { HttpStatusPlugin } from "./plugins/HttpStatusPlugin.ts";
 import { makeMetricsPlugin } from "./plugins/MetricsPlugin.ts";
 import { NoIntrospectionPlugin } from "./plugins/NoIntrospectionPlugin.ts";
 import { NothingUpdatedPlugin } from "./plugins/NothingUpdatedPlugin.ts";
+import { makeQueryLimitsPlugin } from "./plugins/QueryLimitsPlugin.ts";
 import { TenantKeyPlugin } from "./plugins/TenantKeyPlugin.ts";
 import { WebhooksPlugin } from "./plugins/WebhooksPlugin.ts";
 import type { SecretBox } from "./integrations/secretBox.ts";
@@ -74,10 +75,17 @@ export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Pr
       makeMetricsPlugin(services.metrics),
       HttpStatusPlugin,
       NothingUpdatedPlugin,
+      makeQueryLimitsPlugin({
+        maxDepth: config.GRAPHQL_MAX_DEPTH,
+        maxAliases: config.GRAPHQL_MAX_ALIASES,
+        maxPageSize: config.GRAPHQL_MAX_PAGE_SIZE,
+      }),
       ...(config.production ? [NoIntrospectionPlugin] : []),
     ],
     pgServices: [makePgService({ pool, schemas: ["app_public"] })],
     grafast: {
+      // Execution is checked before each asynchronous step; SQL itself is cut by statement_timeout.
+      timeouts: { planning: config.GRAPHQL_PLANNING_TIMEOUT_MS, execution: config.STATEMENT_TIMEOUT_MS },
       context(requestContext) {
         const http = requestContext.expressv4;
         const identity = http?.req.identity ?? null;

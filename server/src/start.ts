@@ -119,6 +119,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         maxFailuresPerEmail: config.LOGIN_MAX_FAILURES_PER_EMAIL,
         maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
         windowMinutes: config.LOGIN_THROTTLE_MINUTES,
+        maxRegistrationsPerAddressPerHour: config.ACCOUNTS_PER_ADDRESS_PER_HOUR,
       }),
       apiKeys: new ApiKeyVerifier(ownerPool, config.API_KEY_REQUESTS_PER_MINUTE),
       secrets,

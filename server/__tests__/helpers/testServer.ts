@@ -30,6 +30,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
     WORKER_ENABLED: "false",
     SEED_DEMO_DATA: "false",
+    // Test files create many accounts from 127.0.0.1; production.test.ts tests the limit.
+    ACCOUNTS_PER_ADDRESS_PER_HOUR: "100000",
     ...env,
   });
   const server = await startServer({ config, env: {}, database: db.config, log: () => undefined });

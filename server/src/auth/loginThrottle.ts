@@ -1,5 +1,6 @@
 /**
- * Throttles failed sign-ins per email address and per client address, with counters in
+ * Throttles failed sign-ins per email address and per client address, and account creation
+ * (register) per client address, with counters in
  * PostgreSQL (app_private.rate_limits) so every web process shares them. Counting by the
  * email as typed, whether or not an account has it, keeps the answer the same either way.
  */
@@ -11,11 +12,14 @@ export interface LoginThrottleOptions {
   maxFailuresPerEmail: number;
   maxFailuresPerAddress: number;
   windowMinutes: number;
+  /** Accounts one client address may create per hour (register). */
+  maxRegistrationsPerAddressPerHour?: number;
 }
 
 export class LoginThrottle {
   private readonly byEmail: RateLimiterPostgres;
   private readonly byAddress: RateLimiterPostgres;
+  private readonly registrationsByAddress: RateLimiterPostgres;
 
   constructor(ownerPool: pg.Pool, options: LoginThrottleOptions) {
     const common = {
@@ -37,6 +41,27 @@ export class LoginThrottle {
       keyPrefix: "login-address",
       points: options.maxFailuresPerAddress,
     });
+    this.registrationsByAddress = new RateLimiterPostgres({
+      ...common,
+      keyPrefix: "register-address",
+      points: options.maxRegistrationsPerAddressPerHour ?? 10,
+      duration: 3600,
+    });
+  }
+
+  /**
+   * Counts an account creation from the client address (successful or not: a refused one
+   * still probed the database); throws TOO_MANY_ATTEMPTS past the hourly limit.
+   */
+  async beginRegistration(address: string): Promise<void> {
+    try {
+      await this.registrationsByAddress.consume(address);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      throw codedError("TOO_MANY_ATTEMPTS", "Too many accounts created from this address. Try again later.", {
+        retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+      });
+    }
   }
 
   private static emailKey(email: string): string {

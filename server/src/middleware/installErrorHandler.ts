@@ -1,11 +1,11 @@
 /**
  * The last resort: anything that reached here without an answer. Client mistakes the HTTP
- * layer detects (malformed JSON, oversized bodies) keep their 4xx; the rest is logged with an
- * id and masked.
+ * layer detects (malformed JSON, oversized bodies) keep their 4xx; a database that cannot be
+ * reached is a coded 503; the rest is logged with an id and masked.
  */
 import { randomUUID } from "node:crypto";
 import type { Express, NextFunction, Request, Response } from "express";
-import { errorBody } from "../errors.ts";
+import { errorBody, restAnswerForDatabaseError } from "../errors.ts";
 
 export function installErrorHandler(app: Express): void {
   app.use((req: Request, res: Response) => {
@@ -19,6 +19,12 @@ export function installErrorHandler(app: Express): void {
       res
         .status(status)
         .json(errorBody(status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", "The request could not be read."));
+      return;
+    }
+    // The database away (stopped, restarting): a coded 503 the client may retry, not a 500.
+    const answer = restAnswerForDatabaseError(error);
+    if (answer && answer.status === 503) {
+      res.status(503).set("Retry-After", "5").json(answer.body);
       return;
     }
     const errorId = randomUUID();

@@ -120,6 +120,7 @@ export const AuthPlugin = extendSchema((build) => {
               object({ input: $input as Step, session: $session }),
               async (client, { input, session }) => {
                 const { email, name, password, invitationToken } = input as Record<string, string | null>;
+                await session.throttle.beginRegistration(session.clientAddress);
                 const { rows } = await client.query<ClaimsRow>({
                   text: `select ${CLAIMS_COLUMNS} from app_hidden.register($1, $2, $3, $4) c`,
                   values: [email, name, password, invitationToken ?? null],

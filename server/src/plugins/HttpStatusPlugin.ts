@@ -40,6 +40,12 @@ export const HttpStatusPlugin: GraphileConfig.Plugin = {
           .map((error) => httpStatusForCode(error.extensions?.code as string | undefined))
           .find((candidate) => candidate !== undefined);
         if (status !== undefined) result.statusCode = status;
+        // Throttled and unavailable answers say when to come back, as REST ones do.
+        const retryAfter = errors
+          .map((error) => error.extensions?.retryAfterSeconds)
+          .find((s) => typeof s === "number");
+        if (retryAfter !== undefined) result.headers = { ...result.headers, "retry-after": String(retryAfter) };
+        else if (status === 503) result.headers = { ...result.headers, "retry-after": "5" };
         return result;
       },
     },
