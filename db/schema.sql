@@ -78,7 +78,9 @@ create type app_public.plan_limits as (
   plan app_public.plan,
   services_limit integer,
   members_limit integer,
-  incidents_per_month_limit integer
+  incidents_per_month_limit integer,
+  integrations_limit integer,
+  subscribers_limit integer
 );
 comment on type app_public.plan_limits is 'A plan and its limits; a null limit means unlimited.';
 
@@ -189,6 +191,7 @@ create policy update_admin on app_public.alert_sources as permissive for update 
   using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('integrations');
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'last_received_at');
 
 comment on table app_public.alert_sources is E'@behavior -insert\nA monitoring tool that opens and resolves incidents through POST /hooks/alerts/<id>. Created with createAlertSource (the secret is shown once), changed and deleted by owners and admins.';
@@ -327,6 +330,7 @@ create policy update_admin on app_public.chat_integrations as permissive for upd
   using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('integrations');
 CREATE TRIGGER _200_validate BEFORE INSERT OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__webhook_targets__validate();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'consecutive_failures');
 CREATE TRIGGER _500_notify_disabled AFTER UPDATE OF disabled_at ON app_public.chat_integrations FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_reason = 'failing'::text))) EXECUTE FUNCTION app_private.tg__webhook_targets__notify_disabled();
@@ -1131,7 +1135,7 @@ create policy owner_all on app_public.subscriber_services as permissive for all 
   using (true)
   with check (true);
 create policy select_admin on app_public.subscriber_services as permissive for select to :DATABASE_VISITOR
-  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 create policy tenant_fence on app_public.subscriber_services as restrictive for all to public
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
   with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
@@ -1171,12 +1175,13 @@ create policy owner_all on app_public.subscribers as permissive for all to :DATA
   using (true)
   with check (true);
 create policy select_admin on app_public.subscribers as permissive for select to :DATABASE_VISITOR
-  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role);
+  using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 create policy tenant_fence on app_public.subscribers as restrictive for all to public
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
   with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('subscribers');
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 
 comment on table app_public.subscribers is E'@behavior -insert -update\nPeople who get this status page''s notifications by email (owners and admins). They sign up on the public page (double opt-in) or are imported with importSubscribers; deleting one removes them at once.';
@@ -1272,6 +1277,7 @@ create policy tenant_fence on app_public.webhook_deliveries as restrictive for a
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
   with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
 
+CREATE TRIGGER _160_limit_manual BEFORE INSERT ON app_public.webhook_deliveries FOR EACH ROW WHEN ((new.origin = ANY (ARRAY['test'::text, 'redelivery'::text]))) EXECUTE FUNCTION app_private.tg_webhook_deliveries__limit_manual();
 CREATE TRIGGER _500_audit AFTER INSERT ON app_public.webhook_deliveries FOR EACH ROW WHEN ((new.origin <> 'event'::text)) EXECUTE FUNCTION app_private.tg__audit('id');
 
 comment on table app_public.webhook_deliveries is E'@behavior -insert -update -delete\nThe delivery log of webhook endpoints and chat integrations: one row per attempt to deliver one message. Owners and admins read it.';
@@ -1336,6 +1342,7 @@ create policy update_admin on app_public.webhook_endpoints as permissive for upd
   using ((( SELECT app_hidden.current_org_role() AS current_org_role)) >= 'admin'::app_public.membership_role AND (( SELECT app_hidden.current_user_id() AS current_user_id)) IS NOT NULL);
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('integrations');
 CREATE TRIGGER _200_validate BEFORE INSERT OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__webhook_targets__validate();
 CREATE TRIGGER _200_validate_url BEFORE INSERT OR UPDATE OF url ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg_webhook_endpoints__validate_url();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'consecutive_failures');
@@ -1602,6 +1609,8 @@ declare
   v_subscriber app_public.subscribers;
   v_skip boolean := coalesce(import_subscribers.skip_confirmation, false);
 begin
+  -- A person, never an API key: imported addresses receive mail from this platform.
+  perform app_hidden.assert_signed_in();
   perform app_hidden.assert_org_role('admin', 'import subscribers');
   if coalesce(cardinality(import_subscribers.emails), 0) > 1000 then
     perform app_hidden.raise_error('IPV11', 'Import at most 1000 addresses at a time.', json_build_object('limit', 1000)::text);
@@ -1708,7 +1717,8 @@ CREATE OR REPLACE FUNCTION app_public.plans()
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
   select p, app_hidden.plan_limit(p, 'services'), app_hidden.plan_limit(p, 'members'),
-         app_hidden.plan_limit(p, 'incidents_per_month')
+         app_hidden.plan_limit(p, 'incidents_per_month'), app_hidden.plan_limit(p, 'integrations'),
+         app_hidden.plan_limit(p, 'subscribers')
   from unnest(enum_range(null::app_public.plan)) as p;
 $function$;
 comment on function app_public.plans() is 'Every plan with the limits the database enforces (null: unlimited).';
@@ -2010,7 +2020,7 @@ grant select on table app_public.organization_memberships to :DATABASE_ANONYMOUS
 grant delete, select on table app_public.organization_memberships to :DATABASE_VISITOR;
 grant update (role) on table app_public.organization_memberships to :DATABASE_VISITOR;
 grant select on table app_public.organizations to :DATABASE_ANONYMOUS;
-grant delete, select on table app_public.organizations to :DATABASE_VISITOR;
+grant select on table app_public.organizations to :DATABASE_VISITOR;
 grant update (name, slug) on table app_public.organizations to :DATABASE_VISITOR;
 grant delete, select on table app_public.service_groups to :DATABASE_VISITOR;
 grant insert (name, "position", collapsed) on table app_public.service_groups to :DATABASE_VISITOR;
@@ -2446,9 +2456,11 @@ AS $function$
     when 'services' then case plan when 'free' then 2 when 'pro' then 20 end
     when 'members' then case plan when 'free' then 3 when 'pro' then 25 end
     when 'incidents_per_month' then case plan when 'free' then 50 when 'pro' then 1000 end
+    when 'integrations' then case plan when 'free' then 3 when 'pro' then 50 end
+    when 'subscribers' then case plan when 'free' then 500 when 'pro' then 25000 end
   end;
 $function$;
-comment on function app_hidden.plan_limit(app_public.plan,text) is 'free: 2 services, 3 members (pending invitations included), 50 incidents per UTC calendar month; pro: 20, 25, 1000; enterprise: unlimited.';
+comment on function app_hidden.plan_limit(app_public.plan,text) is 'free: 2 services, 3 members (pending invitations included), 50 incidents per UTC calendar month, 3 integrations (webhook endpoints, chat integrations and alert sources together), 500 subscribers; pro: 20, 25, 1000, 50, 25000; enterprise: unlimited.';
 
 CREATE OR REPLACE FUNCTION app_hidden.raise_error(code text, message text, detail text DEFAULT NULL::text)
  RETURNS void
@@ -2491,6 +2503,11 @@ begin
     perform app_hidden.raise_error('IPV04', 'Alerts are a JSON array.');
   end if;
 
+  -- One delivery at a time per source: concurrent deliveries of the same alerts (HA pairs,
+  -- retries) must not open two incidents. One lock per request, not one per alert: a request
+  -- holding hundreds of locks until commit would eat into the server-wide lock table.
+  perform pg_advisory_xact_lock(hashtextextended('alert-source/' || v_source.id::text, 0));
+
   for v_alert in select a.value from jsonb_array_elements(alerts) a loop
     v_fingerprint := v_alert ->> 'fingerprint';
     v_title := left(btrim(coalesce(v_alert ->> 'title', '')), 200);
@@ -2502,9 +2519,6 @@ begin
     v_severity := coalesce((v_alert ->> 'severity')::app_public.incident_severity, v_source.default_severity);
     v_occurred_at := least(coalesce((v_alert ->> 'occurred_at')::timestamptz, now()), now());
 
-    -- One alert at a time per fingerprint: concurrent deliveries of the same alert (HA pairs,
-    -- retries) must not open two incidents.
-    perform pg_advisory_xact_lock(hashtextextended(v_source.id::text || '/' || v_fingerprint, 0));
     select ia.* into v_open from app_public.incident_alerts ia
     where ia.alert_source_id = v_source.id and ia.fingerprint = v_fingerprint and ia.resolved_at is null;
     v_incident := null;
@@ -2532,10 +2546,19 @@ begin
         else array[row(v_service_id, case v_severity
           when 'critical' then 'major_outage' when 'high' then 'partial_outage' else 'degraded_performance'
         end)::app_public.service_status_change] end;
+      -- The alert's own text (hosts, queries, links into monitoring) stays internal; a public
+      -- source tells the status page only that the problem is being looked at.
       perform app_public.post_incident_update(
         v_incident.id, 'investigating',
-        format('Opened by alert source "%s": %s', v_source.name, coalesce(v_message, v_title)),
+        case when v_source.visibility = 'public'
+          then 'We are investigating this issue.'
+          else format('Opened by alert source "%s": %s', v_source.name, coalesce(v_message, v_title)) end,
         v_source.visibility = 'public', v_occurred_at, v_claims);
+      if v_source.visibility = 'public' then
+        perform app_public.post_incident_update(
+          v_incident.id, 'investigating',
+          format('Opened by alert source "%s": %s', v_source.name, coalesce(v_message, v_title)), false);
+      end if;
       insert into app_public.incident_alerts (alert_source_id, fingerprint, incident_id, started_at)
       values (v_source.id, v_fingerprint, v_incident.id, v_occurred_at);
       v_action := 'opened';
@@ -2563,8 +2586,15 @@ begin
                                                to_char(v_occurred_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
                                                v_source.name))
       where i.id = v_incident.id;
+      if v_source.visibility = 'public' then
+        perform app_public.post_incident_update(
+          v_incident.id, v_incident.status, format('Alert resolved: %s', coalesce(v_message, v_title)), false);
+      end if;
       perform app_public.post_incident_update(
-        v_incident.id, 'resolved', format('Alert resolved: %s', coalesce(v_message, v_title)),
+        v_incident.id, 'resolved',
+        case when v_source.visibility = 'public'
+          then 'This issue has been resolved.'
+          else format('Alert resolved: %s', coalesce(v_message, v_title)) end,
         v_source.visibility = 'public');
       update app_public.incident_alerts ia set status = 'resolved', resolved_at = now() where ia.id = v_open.id;
       v_action := 'resolved';
@@ -3071,7 +3101,8 @@ create table app_private.subscriber_confirmation_tokens (
   token_hash bytea not null,
   organization_id uuid not null,
   subscriber_id uuid not null,
-  expires_at timestamp with time zone not null
+  expires_at timestamp with time zone not null,
+  issued_at timestamp with time zone default now() not null
 );
 
 alter table app_private.subscriber_confirmation_tokens add constraint subscriber_confirmation_tokens_pkey PRIMARY KEY (token_hash);
@@ -3960,12 +3991,57 @@ AS $function$
   limit 1;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.purge_integration_history(organization_id uuid)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+declare
+  v_org uuid := purge_integration_history.organization_id;
+  v_removed integer := 0;
+  v_count integer;
+begin
+  delete from app_public.events e where e.organization_id = v_org and e.created_at < now() - interval '30 days';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_public.webhook_deliveries d
+  where d.organization_id = v_org and d.status <> 'pending' and d.created_at < now() - interval '30 days';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_private.subscriber_confirmation_tokens t where t.organization_id = v_org and t.expires_at < now();
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_public.subscribers s
+  where s.organization_id = v_org and s.status = 'pending' and s.created_at < now() - interval '30 days';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_private.alert_idempotency_keys k
+  where k.organization_id = v_org and k.created_at < now() - interval '24 hours';
+  get diagnostics v_count = row_count;
+  v_removed := v_removed + v_count;
+  delete from app_public.alert_requests r where r.organization_id = v_org and r.received_at < now() - interval '14 days';
+  get diagnostics v_count = row_count;
+  return v_removed + v_count;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.queue_subscriber_confirmation(organization_id uuid, subscriber_id uuid)
  RETURNS void
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public', 'pg_temp'
 AS $function$
 begin
+  -- One confirmation email per address per ten minutes, however often it is signed up or
+  -- imported: sign-ups and imports must not become a way to flood someone's inbox.
+  if exists (
+    select 1 from app_private.subscriber_confirmation_tokens t
+    where t.organization_id = queue_subscriber_confirmation.organization_id
+      and t.subscriber_id = queue_subscriber_confirmation.subscriber_id
+      and t.issued_at > now() - interval '10 minutes'
+  ) then
+    return;
+  end if;
   perform graphile_worker.add_job(
     'subscribers__send_confirmation',
     json_build_object('organizationId', organization_id, 'subscriberId', subscriber_id),
@@ -5107,6 +5183,28 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION app_private.tg_webhook_deliveries__limit_manual()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+declare
+  v_recent integer;
+  v_previous_org text := app_private.enter_organization(new.organization_id);
+begin
+  select count(*) into v_recent from app_public.webhook_deliveries d
+  where d.organization_id = new.organization_id and d.origin in ('test', 'redelivery')
+    and d.created_at > now() - interval '1 minute';
+  perform app_private.leave_organization(v_previous_org);
+  if v_recent >= 20 then
+    perform app_hidden.raise_error('IPR01', 'Too many test sends and redeliveries; try again in a minute.',
+                                   json_build_object('retryAfterSeconds', 60)::text);
+  end if;
+  return new;
+end;
+$function$;
+
 CREATE OR REPLACE FUNCTION app_private.tg_webhook_endpoints__validate_url()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -5154,5 +5252,12 @@ AS $function$
       select count(*) from app_public.incidents i
       where i.organization_id = usage_of.organization_id
         and i.created_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC')
+    when 'integrations' then (
+      select count(*) from app_public.webhook_endpoints w where w.organization_id = usage_of.organization_id)
+      + (select count(*) from app_public.chat_integrations c where c.organization_id = usage_of.organization_id)
+      + (select count(*) from app_public.alert_sources a where a.organization_id = usage_of.organization_id)
+    when 'subscribers' then (
+      select count(*) from app_public.subscribers s
+      where s.organization_id = usage_of.organization_id and s.status <> 'unsubscribed')
   end::integer;
 $function$;
