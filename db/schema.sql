@@ -140,6 +140,8 @@ create policy tenant_fence on app_public.alert_requests as restrictive for all t
   using (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)))
   with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
 
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.alert_requests FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
+
 comment on table app_public.alert_requests is E'@behavior -insert -update -delete\nEvery request to an alert source, accepted or not, for 14 days (owners and admins).';
 comment on column app_public.alert_requests.code is 'ACCEPTED, REPLAYED, or the error code the sender was answered.';
 comment on column app_public.alert_requests.incident_ids is 'The incidents the request opened, updated or resolved.';
@@ -193,6 +195,7 @@ create policy update_admin on app_public.alert_sources as permissive for update 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('integrations');
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'last_received_at');
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.alert_sources FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.alert_sources is E'@behavior -insert\nA monitoring tool that opens and resolves incidents through POST /hooks/alerts/<id>. Created with createAlertSource (the secret is shown once), changed and deleted by owners and admins.';
 comment on column app_public.alert_sources.format is 'Which body the source sends.';
@@ -241,6 +244,7 @@ create policy tenant_fence on app_public.api_keys as restrictive for all to publ
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.api_keys FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.api_keys FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.api_keys FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.api_keys is E'@behavior -insert -update -delete\nKeys for tools: each acts in this organization with its role. Created with createApiKey (shown once), revoked with revokeApiKey.';
 
@@ -334,6 +338,7 @@ CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.chat_integrations FOR
 CREATE TRIGGER _200_validate BEFORE INSERT OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__webhook_targets__validate();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'consecutive_failures');
 CREATE TRIGGER _500_notify_disabled AFTER UPDATE OF disabled_at ON app_public.chat_integrations FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_reason = 'failing'::text))) EXECUTE FUNCTION app_private.tg__webhook_targets__notify_disabled();
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.chat_integrations FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.chat_integrations is E'@behavior -insert\nA Slack, Discord or Microsoft Teams incoming webhook that receives a readable message per event. Created with createChatIntegration; its URL is a secret and shown masked.';
 comment on column app_public.chat_integrations.name is 'A label, e.g. the channel.';
@@ -473,6 +478,7 @@ create policy tenant_fence on app_public.incident_attachments as restrictive for
   with check (organization_id = (( SELECT app_hidden.current_org_id() AS current_org_id)));
 
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE ON app_public.incident_attachments FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'content');
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.incident_attachments FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.incident_attachments is E'@behavior -insert -update\nA file attached to an incident (at most 10 MB; images, PDF, text, CSV, JSON, logs). Upload: POST /api/incidents/<id>/attachments; download: GET /api/attachments/<id>.';
 comment on column app_public.incident_attachments.content is E'@behavior -select -filterBy -orderBy\nThe file itself; downloaded through /api/attachments/<id>.';
@@ -710,6 +716,7 @@ create policy tenant_fence on app_public.maintenance_services as restrictive for
 CREATE TRIGGER _300_refresh_services AFTER INSERT OR DELETE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg_maintenance_services__refresh();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('maintenance_window_id');
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.maintenance_services FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.maintenance_services is 'The services a maintenance window affects.';
 
@@ -806,6 +813,7 @@ create policy update_admin on app_public.organization_invitations as permissive 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('members');
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.organization_invitations is E'@behavior -insert -update -delete\nAn invitation to join an organization. Its token is shown once and stored only as a hash.';
 
@@ -843,6 +851,7 @@ CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.organization_membersh
 CREATE TRIGGER _200_enforce_actor_rules BEFORE DELETE OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_organization_memberships__enforce_actor_rules();
 CREATE TRIGGER _210_keep_an_owner AFTER DELETE OR UPDATE OF role ON app_public.organization_memberships FOR EACH ROW WHEN ((old.role = 'owner'::app_public.membership_role)) EXECUTE FUNCTION app_private.tg_organization_memberships__keep_an_owner();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('user_id');
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.organization_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.organization_memberships is E'@behavior -insert -update -delete\nWho belongs to an organization, and with which role. Changed through inviteMember, acceptInvitation, changeMemberRole and removeMember, which enforce the membership rules.';
 
@@ -927,6 +936,7 @@ create policy update_admin on app_public.service_groups as permissive for update
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.service_groups FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.service_groups is 'An ordered group of services on the status page.';
 comment on column app_public.service_groups.collapsed is 'Whether the status page shows the group folded by default.';
@@ -1042,6 +1052,7 @@ CREATE TRIGGER _310_refresh_impacts AFTER UPDATE OF hidden ON app_public.service
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
 CREATE CONSTRAINT TRIGGER _900_emit_events AFTER UPDATE OF status ON app_public.services DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION app_private.tg_services__emit_events();
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.services FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.services is 'A component of the status page: something customers rely on.';
 comment on column app_public.services.hidden is 'Hidden services are not on the public page and do not count in its overall status.';
@@ -1084,6 +1095,7 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.status_page
 CREATE TRIGGER _200_check BEFORE INSERT OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg_status_page_settings__check();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('organization_id');
 CREATE TRIGGER _900_status_rebuild AFTER INSERT OR DELETE OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg__schedule_status_rebuild();
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.status_page_settings FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.status_page_settings is 'How the public status page presents the organization (owners and admins). Without a row, the defaults apply: the organization''s name, UTC, published.';
 comment on column app_public.status_page_settings.time_zone is 'An IANA time zone name, e.g. Europe/Berlin.';
@@ -1183,6 +1195,7 @@ create policy tenant_fence on app_public.subscribers as restrictive for all to p
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
 CREATE TRIGGER _150_plan_limit BEFORE INSERT ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__enforce_plan_limit('subscribers');
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.subscribers is E'@behavior -insert -update\nPeople who get this status page''s notifications by email (owners and admins). They sign up on the public page (double opt-in) or are imported with importSubscribers; deleting one removes them at once.';
 comment on column app_public.subscribers.email is 'The address notifications go to, one message per subscriber.';
@@ -1279,6 +1292,7 @@ create policy tenant_fence on app_public.webhook_deliveries as restrictive for a
 
 CREATE TRIGGER _160_limit_manual BEFORE INSERT ON app_public.webhook_deliveries FOR EACH ROW WHEN ((new.origin = ANY (ARRAY['test'::text, 'redelivery'::text]))) EXECUTE FUNCTION app_private.tg_webhook_deliveries__limit_manual();
 CREATE TRIGGER _500_audit AFTER INSERT ON app_public.webhook_deliveries FOR EACH ROW WHEN ((new.origin <> 'event'::text)) EXECUTE FUNCTION app_private.tg__audit('id');
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.webhook_deliveries FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.webhook_deliveries is E'@behavior -insert -update -delete\nThe delivery log of webhook endpoints and chat integrations: one row per attempt to deliver one message. Owners and admins read it.';
 comment on column app_public.webhook_deliveries.webhook_endpoint_id is 'The endpoint, for a webhook delivery.';
@@ -1347,6 +1361,7 @@ CREATE TRIGGER _200_validate BEFORE INSERT OR UPDATE ON app_public.webhook_endpo
 CREATE TRIGGER _200_validate_url BEFORE INSERT OR UPDATE OF url ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg_webhook_endpoints__validate_url();
 CREATE TRIGGER _500_audit AFTER INSERT OR DELETE OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__audit('id', 'consecutive_failures');
 CREATE TRIGGER _500_notify_disabled AFTER UPDATE OF disabled_at ON app_public.webhook_endpoints FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_reason = 'failing'::text))) EXECUTE FUNCTION app_private.tg__webhook_targets__notify_disabled();
+CREATE TRIGGER _910_announce_change AFTER INSERT OR DELETE OR UPDATE ON app_public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION app_private.tg__announce_change();
 
 comment on table app_public.webhook_endpoints is E'@behavior -insert\nA URL that receives signed events (Standard Webhooks). Created with createWebhookEndpoint, which shows the signing secret once; owners and admins manage them.';
 comment on column app_public.webhook_endpoints.url is 'Where events are POSTed: an http(s) URL that must resolve to a public address.';
@@ -4453,6 +4468,20 @@ CREATE OR REPLACE FUNCTION app_private.subscriber_event_types()
 AS $function$
   select array['incident.created', 'incident_update.posted', 'incident.resolved',
                'maintenance.scheduled', 'maintenance.started', 'maintenance.completed'];
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg__announce_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+begin
+  perform pg_notify('organization_events', json_build_object(
+    'organizationId', to_jsonb(coalesce(new, old)) ->> 'organization_id',
+    'id', '', 'type', 'changed', 'subjectId', '', 'table', tg_table_name
+  )::text);
+  return null;
+end;
 $function$;
 
 CREATE OR REPLACE FUNCTION app_private.tg__audit()

@@ -116,3 +116,27 @@ describe("when the LISTEN connection drops", () => {
     expect(JSON.parse(resync.data)).toMatchObject({ type: "resync" });
   });
 });
+
+describe("changes that are not integration events", () => {
+  it("are announced too, once per table and transaction, with no content", async () => {
+    const viewer = await follow(a.tokens.viewer);
+    const created = await graphql(
+      server.url,
+      `
+        mutation {
+          createService(input: { service: { name: "Announced" } }) {
+            service {
+              rowId
+            }
+          }
+        }
+      `,
+      {},
+      { token: a.tokens.admin },
+    );
+    expect(created.errors).toBeUndefined();
+    const change = await viewer.next((event) => event.data.includes('"changed"'));
+    expect(JSON.parse(change.data)).toEqual({ id: "", type: "changed", subjectId: "", table: "services" });
+    expect(change.id).toBeUndefined();
+  });
+});

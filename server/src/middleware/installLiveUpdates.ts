@@ -1,7 +1,8 @@
 /**
  * GET /api/live: the dashboard follows its organization without reloading. A server-sent
- * event per committed change (`event: change`, data `{id, type, subjectId}`; type `resync`
- * when changes may have been missed) tells the client what to read again through the API; the stream itself carries no content, so what
+ * event per committed change (`event: change`, data `{id, type, subjectId}` for integration
+ * events, `{type: "changed", table}` for other changes, `{type: "resync"}` when changes may
+ * have been missed) tells the client what to read again through the API; the stream itself carries no content, so what
  * a member may see is still decided by row-level security when the client reads.
  *
  * Access is checked by the database when the stream opens and again every
@@ -21,9 +22,12 @@ const STREAMS_PER_IDENTITY = 20;
 
 interface Announcement {
   organizationId: string;
+  /** The event's id; empty for `changed` and `resync`, which are not events. */
   id: string;
+  /** An event type, `changed` (a row of `table` changed) or `resync` (read everything again). */
   type: string;
   subjectId: string;
+  table?: string;
 }
 
 const organizationOf = (identity: RequestIdentity) =>
@@ -108,8 +112,9 @@ export function installLiveUpdates(app: Express, services: Services): void {
     };
 
     const follower = (announcement: Announcement) => {
-      const { id, type, subjectId } = announcement;
-      write(`id: ${id}\nevent: change\ndata: ${JSON.stringify({ id, type, subjectId })}\n\n`);
+      const { id, type, subjectId, table } = announcement;
+      const data = JSON.stringify(table ? { id, type, subjectId, table } : { id, type, subjectId });
+      write(`${id ? `id: ${id}\n` : ""}event: change\ndata: ${data}\n\n`);
     };
     let set = followers.get(organizationId);
     if (!set) followers.set(organizationId, (set = new Set()));
