@@ -85,3 +85,29 @@ export async function setPassword(client: Client, userId: string, password: stri
     [userId, password],
   );
 }
+
+/**
+ * Deletes an organization the way the worker does once an owner's request is due: as the
+ * database owner, fenced to that organization, through app_private.delete_organization_if_due.
+ * (Nobody deletes an organization directly through the API.) Leaves the client as root.
+ */
+export async function deleteOrganizationAsWorker(
+  client: Client,
+  ownerRole: string,
+  organizationId: string,
+): Promise<boolean> {
+  await client.query("reset role");
+  await client.query("update app_public.organizations set deletion_scheduled_at = now() where id = $1", [
+    organizationId,
+  ]);
+  await client.query("select set_config('role', $1, true), set_config('jwt.claims.org_id', $2, true)", [
+    ownerRole,
+    organizationId,
+  ]);
+  const { rows } = await client.query<{ deleted: boolean }>(
+    "select app_private.delete_organization_if_due($1) as deleted",
+    [organizationId],
+  );
+  await client.query("reset role");
+  return rows[0]!.deleted;
+}

@@ -5,10 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.ts";
+import { deleteOrganizationAsWorker } from "../../helpers/factories.ts";
 import { countRows } from "../../helpers/incidentFixtures.ts";
 import { describeTenantTable, inSeededWorld } from "../../helpers/tenantTable.ts";
 import { becomeRoot, expectSqlState } from "../../helpers/transactions.ts";
-import { actAs, expectRowCount } from "../../helpers/world.ts";
+import { actAs } from "../../helpers/world.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -103,9 +104,7 @@ describe("app_public.audit_log: append-only", () => {
   it(
     "deleting the organization takes its history with it (the only way entries go)",
     test(async (client, { world, a }) => {
-      await actAs(client, db.config, world, "owner");
-      await expectRowCount(client, 1, "delete from app_public.organizations where id = $1", [world.a.id]);
-      await becomeRoot(client);
+      expect(await deleteOrganizationAsWorker(client, db.config.roles.owner, world.a.id)).toBe(true);
       expect(
         await countRows(client, "select 1 from app_public.audit_log where organization_id = $1", [a.organizationId]),
       ).toBe(0);
