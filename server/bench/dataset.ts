@@ -222,7 +222,8 @@ export async function generateDataset(
   await rootPool.query("analyze");
   let analyzeSeconds = (performance.now() - analyzeStarted) / 1000;
 
-  // One snapshot per organization, as the rebuild jobs would have built them, on two connections.
+  // One snapshot per organization, as the rebuild jobs would have built them (after the nightly
+  // uptime roll-up), on two connections.
   const snapshotStarted = performance.now();
   const { rows: orgs } = await rootPool.query<{ id: string }>("select id from app_public.organizations");
   const queue = options.snapshots ? orgs.map((org) => org.id) : [];
@@ -233,6 +234,9 @@ export async function generateDataset(
       await worker.connect();
       try {
         for (let next = queue.pop(); next; next = queue.pop()) {
+          // Any installation older than a day has had its nightly roll-up: finished days'
+          // uptime comes from service_uptime_days, and only today is computed at each rebuild.
+          await worker.query("select app_private.roll_up_uptime($1)", [next]);
           await worker.query("select app_private.rebuild_status_snapshot($1)", [next]);
         }
       } finally {
