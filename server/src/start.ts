@@ -20,6 +20,7 @@ import type { Services } from "./services.ts";
 import { NotificationListener } from "./database/notificationListener.ts";
 import { SecretBox } from "./integrations/secretBox.ts";
 import { createMailer } from "./mail/mailer.ts";
+import { setUnexpectedErrorLogger } from "./errors.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { startMetricsServer } from "./middleware/installMetrics.ts";
@@ -58,6 +59,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const log = options.log ?? ((message: string) => logger.info(message));
+  // GraphQL's masked errors (errors.ts) are logged as JSON lines too, with the id the client sees.
+  setUnexpectedErrorLogger((errorId, error) => logger.error({ err: error, errorId }, "unexpected GraphQL error"));
   const metrics = new Metrics();
   const shutdownActions: { name: string; action: () => Promise<void> | void }[] = [];
   const stop = async () => {

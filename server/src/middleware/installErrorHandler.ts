@@ -11,7 +11,7 @@ export function installErrorHandler(app: Express): void {
   app.use((req: Request, res: Response) => {
     res.status(404).json(errorBody("NOT_FOUND", `Nothing at ${req.method} ${req.path}.`));
   });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status =
       (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
     if (res.headersSent) return;
@@ -28,7 +28,8 @@ export function installErrorHandler(app: Express): void {
       return;
     }
     const errorId = randomUUID();
-    console.error(`[error ${errorId}]`, error);
+    // req.log carries the request id; the client gets only the error id to quote.
+    req.log.error({ err: error, errorId }, "unexpected error");
     res
       .status(500)
       .json(errorBody("INTERNAL_SERVER_ERROR", `An unexpected error occurred (id ${errorId}).`, { errorId }));

@@ -272,6 +272,7 @@ export async function installStatusPages(app: Express, services: Services): Prom
     // Pages are only served once the server listens, so its port is known by then.
     origin: () => publicOrigin(config, (httpServer.address() as AddressInfo | null)?.port ?? config.PORT),
     renderers: { rss: renderRss, atom: renderAtom, badge: renderBadge },
+    log: (message) => services.logger.warn({ component: "status cache" }, message),
   });
   cache.start();
   services.onShutdown("status cache", () => cache.stop());
