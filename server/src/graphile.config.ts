@@ -61,7 +61,7 @@ export function pgSettingsFor(
 export function makePreset(services: Services, pool: pg.Pool): GraphileConfig.Preset {
   const { config, database } = services;
   // One per server: it holds the Stripe client, created on first use.
-  const billing = new BillingService(config, services.ownerPool);
+  const billing = new BillingService(config, services.ownerPool, services.logger);
   return {
     extends: [PostGraphileAmberPreset, PgSimplifyInflectionPreset],
     plugins: [

@@ -5,6 +5,7 @@
  */
 import type pg from "pg";
 import type { SecretBox } from "../integrations/secretBox.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { AlertSourceFormat } from "./formats.ts";
 
 export interface HookSource {
@@ -21,6 +22,7 @@ export async function findHookSource(
   ownerPool: pg.Pool,
   secrets: SecretBox,
   sourceId: string,
+  logger: Logger,
 ): Promise<HookSource | null> {
   const { rows } = await ownerPool.query<{
     organization_id: string;
@@ -35,8 +37,9 @@ export async function findHookSource(
   try {
     secret = secrets.open(row.sealed_secret);
   } catch {
-    console.error(
-      `[alerts] the secret of alert source ${sourceId} cannot be opened: was SECRETS_ENCRYPTION_KEY changed?`,
+    logger.error(
+      { alertSourceId: sourceId },
+      "the alert source's secret cannot be opened: was SECRETS_ENCRYPTION_KEY changed?",
     );
   }
   return {

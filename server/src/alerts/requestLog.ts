@@ -3,6 +3,7 @@
  * the owner in a transaction of its own, so refused and failed requests are kept too.
  */
 import type pg from "pg";
+import type { Logger } from "../observability/logger.ts";
 
 export interface AlertRequestEntry {
   organizationId: string;
@@ -23,7 +24,7 @@ export interface AlertRequestEntry {
 /** What the log keeps of a body: its start, as text. */
 const BODY_EXCERPT_CHARACTERS = 2000;
 
-export async function recordAlertRequest(ownerPool: pg.Pool, entry: AlertRequestEntry): Promise<void> {
+export async function recordAlertRequest(ownerPool: pg.Pool, entry: AlertRequestEntry, logger: Logger): Promise<void> {
   try {
     await ownerPool.query(
       "select app_private.record_alert_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -49,6 +50,6 @@ export async function recordAlertRequest(ownerPool: pg.Pool, entry: AlertRequest
     );
   } catch (error) {
     // The sender's answer does not depend on the log; a failure to write it is ours to see.
-    console.error("[alerts] could not record an alert request", error);
+    logger.error({ err: error }, "could not record an alert request");
   }
 }

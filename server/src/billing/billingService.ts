@@ -8,6 +8,7 @@ import type pg from "pg";
 import type Stripe from "stripe";
 import type { ServerConfig } from "../config.ts";
 import { codedError } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
 import { billingConfigured, createStripeClient, isStripeError, priceForPlan, type PaidPlan } from "./stripeClient.ts";
 
 type BillingConfig = Pick<
@@ -25,6 +26,7 @@ export class BillingService {
     private readonly config: BillingConfig,
     /** Owner role: app_private.organization_billing is not reachable by API roles. */
     private readonly ownerPool: pg.Pool,
+    private readonly logger: Logger,
   ) {}
 
   get configured(): boolean {
@@ -84,7 +86,7 @@ export class BillingService {
       return await fn(this.stripe());
     } catch (error) {
       if (!isStripeError(error)) throw error;
-      console.warn(`[billing] Stripe request failed: ${error.type}: ${error.message}`);
+      this.logger.warn({ stripeErrorType: error.type }, `Stripe request failed: ${error.message}`);
       throw codedError("BILLING_UNAVAILABLE", "The payment provider could not be reached. Try again later.");
     }
   }

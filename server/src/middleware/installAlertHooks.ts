@@ -45,19 +45,23 @@ export function installAlertHooks(app: Express, services: Services): void {
   /** Logs the request with what is known about it so far. */
   const record = (req: Request, res: Response, status: number, entry: KnownSoFar) => {
     const source = sourceOf(res);
-    return recordAlertRequest(services.ownerPool, {
-      organizationId: source.organizationId,
-      alertSourceId: source.id,
-      httpStatus: status,
-      alertCount: 0,
-      incidentIds: [],
-      authenticatedBy: null,
-      apiKeyId: null,
-      idempotencyKey: req.get("idempotency-key")?.slice(0, 255) ?? null,
-      remoteAddress: req.ip ?? null,
-      body: Buffer.isBuffer(req.body) ? req.body : null,
-      ...entry,
-    });
+    return recordAlertRequest(
+      services.ownerPool,
+      {
+        organizationId: source.organizationId,
+        alertSourceId: source.id,
+        httpStatus: status,
+        alertCount: 0,
+        incidentIds: [],
+        authenticatedBy: null,
+        apiKeyId: null,
+        idempotencyKey: req.get("idempotency-key")?.slice(0, 255) ?? null,
+        remoteAddress: req.ip ?? null,
+        body: Buffer.isBuffer(req.body) ? req.body : null,
+        ...entry,
+      },
+      services.logger,
+    );
   };
 
   const answer = async (req: Request, res: Response, status: number, body: object, entry: KnownSoFar) => {
@@ -90,7 +94,7 @@ export function installAlertHooks(app: Express, services: Services): void {
     };
     if (!UUID.test(sourceId)) return notFound();
     try {
-      const source = await findHookSource(services.ownerPool, services.secrets, sourceId);
+      const source = await findHookSource(services.ownerPool, services.secrets, sourceId, services.logger);
       if (!source) return notFound();
       (res.locals as HookLocals).source = source;
       if (!source.enabled) {
