@@ -128,7 +128,6 @@ function snapshot(overrides: Partial<SnapshotBody> = {}): SnapshotBody {
     incidents: [],
     scheduled_maintenances: [maintenance],
     incident_history: [degraded, outage],
-    recent_incidents: [outage],
     maintenance_history: [maintenance],
     uptime: { days: 90, method: "per UTC day", components: [] },
     support_url: null,

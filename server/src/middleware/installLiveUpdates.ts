@@ -12,9 +12,9 @@ import type { Express, Request, Response } from "express";
 import type { RequestIdentity } from "../auth/session.ts";
 import { withRequestTransaction } from "../database/requestTransaction.ts";
 import { errorBody } from "../errors.ts";
+import { EventStreamSet, startEventStream, writeToEventStream } from "../public/eventStreams.ts";
 import type { Services } from "../services.ts";
 import { authenticationMiddleware } from "./installAuthentication.ts";
-import { SHUTDOWN_RETRY_HINT } from "./installStatusPages.ts";
 
 export const ORGANIZATION_EVENTS_CHANNEL = "organization_events";
 /** Dashboard tabs one person or key may keep open at once, per process. */
@@ -48,7 +48,7 @@ export function installLiveUpdates(app: Express, services: Services): void {
   const { config, notifications } = services;
   const followers = new Map<string, Set<(announcement: Announcement) => void>>();
   const openPerIdentity = new Map<string, number>();
-  const open = new Set<Response>();
+  const open = new EventStreamSet(config.STATUS_STREAM_HEARTBEAT_MS);
 
   notifications.subscribe(ORGANIZATION_EVENTS_CHANNEL, (payload) => {
     let announcement: Announcement;
@@ -66,7 +66,7 @@ export function installLiveUpdates(app: Express, services: Services): void {
     }
   });
   services.onShutdown("live update streams", () => {
-    for (const res of open) res.end(SHUTDOWN_RETRY_HINT);
+    open.closeAll();
   });
   services.metrics.countStreams("live", () => open.size);
 
@@ -99,29 +99,19 @@ export function installLiveUpdates(app: Express, services: Services): void {
         .json(errorBody("TOO_MANY_STREAMS", "Too many open live-update streams."));
     }
     openPerIdentity.set(key, count + 1);
+    // After a reconnect the client reads everything again; no replay is needed.
+    startEventStream(res, { "Cache-Control": "no-store, no-transform" });
     open.add(res);
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-store, no-transform",
-      Connection: "keep-alive",
-      "X-Accel-Buffering": "no",
-    });
-    req.socket.setNoDelay(true);
-    const write = (chunk: string) => {
-      if (!res.writableEnded && !res.destroyed) res.write(chunk);
-    };
 
     const follower = (announcement: Announcement) => {
       const { id, type, subjectId, table } = announcement;
       const data = JSON.stringify(table ? { id, type, subjectId, table } : { id, type, subjectId });
-      write(`${id ? `id: ${id}\n` : ""}event: change\ndata: ${data}\n\n`);
+      writeToEventStream(res, `${id ? `id: ${id}\n` : ""}event: change\ndata: ${data}\n\n`);
     };
     let set = followers.get(organizationId);
     if (!set) followers.set(organizationId, (set = new Set()));
     set.add(follower);
 
-    const heartbeat = setInterval(() => write(": heartbeat\n\n"), config.STATUS_STREAM_HEARTBEAT_MS);
-    heartbeat.unref();
     const recheck = setInterval(() => {
       mayFollow(services, identity)
         .then((allowed) => {
@@ -135,7 +125,6 @@ export function installLiveUpdates(app: Express, services: Services): void {
     const cleanUp = () => {
       if (cleanedUp) return;
       cleanedUp = true;
-      clearInterval(heartbeat);
       clearInterval(recheck);
       set.delete(follower);
       if (set.size === 0) followers.delete(organizationId);
@@ -145,8 +134,5 @@ export function installLiveUpdates(app: Express, services: Services): void {
       else openPerIdentity.delete(key);
     };
     res.on("close", cleanUp);
-    req.on("close", cleanUp);
-    // After a reconnect the client reads everything again; no replay is needed.
-    write("retry: 3000\n\n");
   });
 }

@@ -13,6 +13,7 @@
 import express, { type Express, type Request, type Response, type Router } from "express";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import proxyAddress from "proxy-addr";
 import { publicOrigin } from "../config.ts";
 import { errorBody } from "../errors.ts";
 import { renderBadge } from "../public/badge.ts";
@@ -21,14 +22,14 @@ import {
   STATUS_JSON_FILES,
   StatusCache,
   type CachedSnapshot,
+  type SnapshotEvent,
   type StatusRepresentationName,
 } from "../public/statusCache.ts";
+import { EventStreamSet, startEventStream, writeToEventStream } from "../public/eventStreams.ts";
 import type { Services } from "../services.ts";
 
 const DEFAULT_SLUG = "default";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A client that stops reading is cut off rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 1 << 20;
 
 const PUBLIC_HEADERS = {
   "Access-Control-Allow-Origin": "*",
@@ -45,6 +46,9 @@ type Resolve = (req: Request) => Promise<CachedSnapshot | null>;
 
 /** The same few bytes for every page that is not public: nothing to tell them apart. */
 const NOT_FOUND_BODY = Buffer.from(JSON.stringify(errorBody("NOT_FOUND", "No such status page.")));
+const TOO_MANY_STREAMS_BODY = Buffer.from(
+  JSON.stringify(errorBody("TOO_MANY_STREAMS", "Too many open status streams from this address.")),
+);
 
 function notFound(res: Response): void {
   // Written directly: res.json would add an ETag, and a 404 has nothing to revalidate.
@@ -97,99 +101,122 @@ function serve(name: StatusRepresentationName, resolve: Resolve) {
   };
 }
 
-/**
- * Open SSE streams: counted per client address, ended on shutdown. Each hears its
- * organization's versions from the cache and drops any it already has.
- */
-export const SHUTDOWN_RETRY_HINT = "retry: 5000\n\n";
+/** One open status stream: its response, where it comes from, the newest version it has. */
+interface StatusStream {
+  res: ServerResponse;
+  address: string;
+  sentVersion: number;
+  closed: boolean;
+}
 
+/**
+ * Open SSE streams: counted per client address, ended on shutdown. The streams of one
+ * organization share one subscription to the cache, and each new version goes to all of them
+ * in one loop of socket writes (what a change costs at thousands of open pages).
+ */
 class StatusStreams {
   private readonly perAddress = new Map<string, number>();
-  private readonly open = new Set<Response>();
+  private readonly open: EventStreamSet;
+  private readonly audiences = new Map<string, { streams: Set<StatusStream>; unsubscribe: () => void }>();
 
   constructor(
     private readonly cache: StatusCache,
-    private readonly heartbeatMs: number,
+    heartbeatMs: number,
     private readonly maxPerAddress: number,
-  ) {}
+  ) {
+    this.open = new EventStreamSet(heartbeatMs);
+  }
 
+  /** The Express route, for pages that are not in memory yet (and HEAD). */
   handler(resolve: Resolve) {
     return async (req: Request, res: Response) => {
       const snapshot = await resolve(req);
       if (!snapshot) return notFound(res);
-      const address = req.ip ?? req.socket.remoteAddress ?? "unknown";
-      const count = this.perAddress.get(address) ?? 0;
-      if (count >= this.maxPerAddress) {
-        res
-          .status(429)
-          .set(PUBLIC_HEADERS)
-          .set("Retry-After", "30")
-          .json(errorBody("TOO_MANY_STREAMS", "Too many open status streams from this address."));
-        return;
-      }
-      res.writeHead(200, {
-        ...PUBLIC_HEADERS,
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-cache, no-transform",
-        Connection: "keep-alive",
-        "X-Accel-Buffering": "no",
-      });
-      if (req.method === "HEAD") return void res.end();
-      this.perAddress.set(address, count + 1);
-      this.open.add(res);
-      req.socket.setNoDelay(true);
-      req.socket.setKeepAlive(true);
-
-      const write = (chunk: Buffer | string) => {
-        if (res.writableEnded || res.destroyed) return;
-        if (res.writableLength > MAX_BUFFERED_BYTES) return void res.destroy();
-        res.write(chunk);
-      };
-      // EventSource sends the last id it saw: the current version goes out at once unless the
-      // client has it (one it never saw from us, e.g. after a reset, is corrected too).
-      const lastEventId = Number.parseInt(req.get("last-event-id") ?? "", 10);
-      let sentVersion = Number.isSafeInteger(lastEventId) ? lastEventId : -1;
-      const send = (current: CachedSnapshot) => {
-        if (current.version <= sentVersion) return;
-        sentVersion = current.version;
-        write(current.event);
-      };
-
-      const unsubscribe = this.cache.subscribe(snapshot.organizationId, (event) => {
-        if (event.type === "snapshot") send(event.snapshot);
-        else res.end();
-      });
-      const heartbeat = setInterval(() => write(": heartbeat\n\n"), this.heartbeatMs);
-      heartbeat.unref();
-      let cleanedUp = false;
-      const cleanUp = () => {
-        if (cleanedUp) return;
-        cleanedUp = true;
-        clearInterval(heartbeat);
-        unsubscribe();
-        this.open.delete(res);
-        const left = (this.perAddress.get(address) ?? 1) - 1;
-        if (left > 0) this.perAddress.set(address, left);
-        else this.perAddress.delete(address);
-      };
-      res.on("close", cleanUp);
-      req.on("close", cleanUp);
-
-      write("retry: 3000\n\n");
-      const current = this.cache.current(snapshot.organizationId) ?? snapshot;
-      if (current.version !== sentVersion) {
-        sentVersion = current.version;
-        write(current.event);
-      }
+      this.start(req, res, snapshot, req.ip ?? req.socket.remoteAddress ?? "unknown");
     };
   }
 
-  /** On shutdown: clients are told to come back in a few seconds (to another replica, or this one restarted). */
-  closeAll(): void {
-    for (const res of this.open) res.end(SHUTDOWN_RETRY_HINT);
+  /** Starts the stream of a public page for a client at `address`. */
+  start(req: IncomingMessage, res: ServerResponse, snapshot: CachedSnapshot, address: string): void {
+    const count = this.perAddress.get(address) ?? 0;
+    if (count >= this.maxPerAddress) {
+      res.writeHead(429, { ...PUBLIC_HEADERS, "Retry-After": "30", "Content-Type": "application/json; charset=utf-8" });
+      res.end(TOO_MANY_STREAMS_BODY);
+      return;
+    }
+    const headers = {
+      ...PUBLIC_HEADERS,
+      "Cache-Control": "no-cache, no-transform",
+      "X-Content-Type-Options": "nosniff",
+    };
+    if (req.method === "HEAD") {
+      res.writeHead(200, { ...headers, "Content-Type": "text/event-stream; charset=utf-8" }).end();
+      return;
+    }
+    startEventStream(res, headers);
+    this.perAddress.set(address, count + 1);
+    // EventSource sends the last id it saw: the current version goes out at once unless the
+    // client has it (one it never saw from us, e.g. after a reset, is corrected too).
+    const lastEventId = Number.parseInt(String(req.headers["last-event-id"] ?? ""), 10);
+    const stream: StatusStream = {
+      res,
+      address,
+      sentVersion: Number.isSafeInteger(lastEventId) ? lastEventId : -1,
+      closed: false,
+    };
+    this.join(snapshot.organizationId, stream);
+    res.on("close", () => this.leave(snapshot.organizationId, stream));
+    const current = this.cache.current(snapshot.organizationId) ?? snapshot;
+    if (current.version !== stream.sentVersion) {
+      stream.sentVersion = current.version;
+      writeToEventStream(res, current.event);
+    }
   }
 
-  /** Open streams (tests). */
+  private join(organizationId: string, stream: StatusStream): void {
+    let audience = this.audiences.get(organizationId);
+    if (!audience) {
+      const streams = new Set<StatusStream>();
+      const unsubscribe = this.cache.subscribe(organizationId, (event) => this.broadcast(streams, event));
+      this.audiences.set(organizationId, (audience = { streams, unsubscribe }));
+    }
+    audience.streams.add(stream);
+    this.open.add(stream.res);
+  }
+
+  private leave(organizationId: string, stream: StatusStream): void {
+    if (stream.closed) return;
+    stream.closed = true;
+    this.open.delete(stream.res);
+    const audience = this.audiences.get(organizationId);
+    audience?.streams.delete(stream);
+    if (audience?.streams.size === 0) {
+      audience.unsubscribe();
+      this.audiences.delete(organizationId);
+    }
+    const left = (this.perAddress.get(stream.address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(stream.address, left);
+    else this.perAddress.delete(stream.address);
+  }
+
+  private broadcast(streams: Set<StatusStream>, event: SnapshotEvent): void {
+    if (event.type === "gone") {
+      for (const stream of [...streams]) stream.res.end();
+      return;
+    }
+    const { version, event: bytes } = event.snapshot;
+    for (const stream of streams) {
+      if (version <= stream.sentVersion) continue;
+      stream.sentVersion = version;
+      writeToEventStream(stream.res, bytes);
+    }
+  }
+
+  closeAll(): void {
+    this.open.closeAll();
+  }
+
+  /** Open streams (tests, metrics). */
   get size(): number {
     return this.open.size;
   }
@@ -215,8 +242,11 @@ function pageRouter(resolve: Resolve, streams: StatusStreams | null): Router {
 
 /** Answers a request without Express, or says it did not (false). */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+/** The client's address as Express's req.ip gives it (TRUST_PROXY decides which hop). */
+type ClientAddress = (req: IncomingMessage) => string;
 
 const FAST_FILE = /^\/status\/([a-z0-9-]{1,48})\/(api\/v2\/[a-z/-]+\.json|history\.rss|history\.atom|badge\.svg)$/i;
+const FAST_STREAM = /^\/status\/([a-z0-9-]{1,48})\/events$/i;
 const FAST_NAMES = new Set<string>([
   ...STATUS_JSON_FILES.map((file) => `api/v2/${file}`),
   "history.rss",
@@ -227,15 +257,25 @@ const FAST_NAMES = new Set<string>([
 /**
  * The hot path: a GET for a file of a page already in memory is answered straight from the
  * request listener with the pre-serialised bytes and precomputed headers, without Express's
- * routing and middleware (which would cost more than the answer itself). Anything else, a
- * page not loaded yet included, goes on to Express, which loads it and answers the same.
+ * routing and middleware (which would cost more than the answer itself). The page's event
+ * stream is opened the same way, so each of thousands of open pages holds a socket and a small
+ * record rather than Express's request state. Anything else, a page not loaded yet included,
+ * goes on to Express, which loads it and answers the same.
  */
-function fastPath(cache: StatusCache): FastPath {
+function fastPath(cache: StatusCache, streams: StatusStreams, clientAddress: ClientAddress): FastPath {
   return (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const url = req.url ?? "";
     const queryAt = url.indexOf("?");
-    const match = FAST_FILE.exec(queryAt === -1 ? url : url.slice(0, queryAt));
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const stream = req.method === "GET" ? FAST_STREAM.exec(path) : null;
+    if (stream) {
+      const snapshot = cache.peek(stream[1]!);
+      if (!snapshot) return false;
+      streams.start(req, res, snapshot, clientAddress(req));
+      return true;
+    }
+    const match = FAST_FILE.exec(path);
     if (!match || !FAST_NAMES.has(match[2]!)) return false;
     const snapshot = cache.peek(match[1]!);
     const name = (match[2]!.startsWith("api/v2/") ? match[2]!.slice(7) : match[2]!) as StatusRepresentationName;
@@ -296,5 +336,7 @@ export async function installStatusPages(app: Express, services: Services): Prom
   if (!config.MULTI_TENANT_ENABLED) {
     app.use(pageRouter(() => cache.findBySlug(DEFAULT_SLUG), null));
   }
-  return fastPath(cache);
+  // Express compiles TRUST_PROXY (installSecurityHeaders); the fast path reads the same rule.
+  const trust = app.get("trust proxy fn") as Parameters<typeof proxyAddress>[1];
+  return fastPath(cache, streams, (req) => proxyAddress(req, trust));
 }

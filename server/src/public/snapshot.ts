@@ -93,8 +93,6 @@ export interface SnapshotBody {
   scheduled_maintenances: MaintenanceJson[];
   /** The latest 50 public incidents, any status (incidents.json, feeds). */
   incident_history: IncidentJson[];
-  /** Public incidents resolved in the last 14 days. */
-  recent_incidents: IncidentJson[];
   /** The latest 50 maintenance windows, any status (scheduled-maintenances.json, feeds). */
   maintenance_history: MaintenanceJson[];
   uptime: {

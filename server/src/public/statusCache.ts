@@ -68,6 +68,9 @@ export interface CachedSnapshot {
   event: Buffer;
 }
 
+/** A snapshot while its representations are filled in (then only read). */
+type SnapshotInProgress = CachedSnapshot & { representations: Map<StatusRepresentationName, Representation> };
+
 /** What SSE subscribers of one organization hear: a newer version, or that it is no longer public. */
 export type SnapshotEvent = { type: "snapshot"; snapshot: CachedSnapshot } | { type: "gone" };
 
@@ -108,6 +111,7 @@ type Listener = (event: SnapshotEvent) => void;
 const SLUG = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 const etagOf = (body: Buffer) => `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
 
 function representation(text: string, contentType: string): Representation {
@@ -128,7 +132,6 @@ export function absoluteBody(body: SnapshotBody, origin: string): SnapshotBody {
     incidents: (body.incidents ?? []).map(incident),
     scheduled_maintenances: (body.scheduled_maintenances ?? []).map(incident),
     incident_history: (body.incident_history ?? []).map(incident),
-    recent_incidents: (body.recent_incidents ?? []).map(incident),
     maintenance_history: (body.maintenance_history ?? []).map(incident),
   };
 }
@@ -310,7 +313,9 @@ export class StatusCache {
     const existing = this.byOrganization.get(organizationId);
     if (existing && existing.version >= version) return existing;
 
-    const snapshot = this.serialise(organizationId, row.slug, version, row.body);
+    const origin = this.options.origin();
+    const publicBody = absoluteBody(row.body, origin);
+    const snapshot = this.serialiseSummary(organizationId, row.slug, version, publicBody);
     if (existing) this.forgetSlug(existing);
     this.byOrganization.delete(organizationId);
     this.byOrganization.set(organizationId, snapshot);
@@ -324,7 +329,10 @@ export class StatusCache {
     this.misses.delete(`slug:${slugKey}`);
     this.misses.delete(`org:${organizationId}`);
     this.evict();
+    // Open pages hear of the version first; the other files are rendered right after, in the
+    // same synchronous step, so no request ever sees the entry without them.
     this.emit(organizationId, { type: "snapshot", snapshot });
+    this.renderTheRest(snapshot, row.body, publicBody, origin);
     return snapshot;
   }
 
@@ -391,17 +399,33 @@ export class StatusCache {
     }
   }
 
-  /** Everything a version is served as, serialised once. */
-  private serialise(organizationId: string, slug: string, version: number, body: SnapshotBody): CachedSnapshot {
-    const origin = this.options.origin();
-    const publicBody = absoluteBody(body, origin);
-    const representations = new Map<StatusRepresentationName, Representation>();
-    const json = "application/json; charset=utf-8";
-    let summary = "";
+  /** A version's summary.json and its SSE event: what must exist before anyone hears of it. */
+  private serialiseSummary(
+    organizationId: string,
+    slug: string,
+    version: number,
+    publicBody: SnapshotBody,
+  ): SnapshotInProgress {
+    const summary = JSON.stringify(JSON_FILES["summary.json"](publicBody));
+    const representations = new Map<StatusRepresentationName, Representation>([
+      ["summary.json", representation(summary, JSON_CONTENT_TYPE)],
+    ]);
+    // JSON.stringify never emits a raw line break, so the summary is one `data:` line.
+    const event = Buffer.from(`id: ${version}\ndata: ${summary}\n\n`, "utf8");
+    return { organizationId, slug, version, representations, event };
+  }
+
+  /** Every other file a version is served as, serialised once. */
+  private renderTheRest(
+    snapshot: SnapshotInProgress,
+    body: SnapshotBody,
+    publicBody: SnapshotBody,
+    origin: string,
+  ): void {
+    const { representations, slug, version } = snapshot;
     for (const file of STATUS_JSON_FILES) {
-      const text = JSON.stringify(JSON_FILES[file](publicBody));
-      if (file === "summary.json") summary = text;
-      representations.set(file, representation(text, json));
+      if (file === "summary.json") continue;
+      representations.set(file, representation(JSON.stringify(JSON_FILES[file](publicBody)), JSON_CONTENT_TYPE));
     }
     const { rss, atom, badge } = this.options.renderers;
     const render = (name: StatusRepresentationName, contentType: string, produce: () => string) => {
@@ -415,9 +439,6 @@ export class StatusCache {
     if (rss) render("history.rss", "application/rss+xml; charset=utf-8", () => rss(body, origin));
     if (atom) render("history.atom", "application/atom+xml; charset=utf-8", () => atom(body, origin));
     if (badge) render("badge.svg", "image/svg+xml; charset=utf-8", () => badge(publicBody));
-    // JSON.stringify never emits a raw line break, so the summary is one `data:` line.
-    const event = Buffer.from(`id: ${version}\ndata: ${summary}\n\n`, "utf8");
-    return { organizationId, slug, version, representations, event };
   }
 
   // ---------------------------------------------------------------------------------------
