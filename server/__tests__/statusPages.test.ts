@@ -695,6 +695,40 @@ describe("server-sent events", () => {
     again.close();
   });
 
+  it("are one unframed body per connection, with heartbeats", async () => {
+    const stream = await SseClient.open(`${page}/events`);
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    // No chunked framing: events are written to the socket as they are, and the body ends
+    // with the connection.
+    expect(stream.headers.get("transfer-encoding")).toBeNull();
+    expect(stream.headers.get("connection")).toBe("close");
+    const before = stream.comments;
+    await eventually(
+      () => Promise.resolve(stream.comments),
+      (comments) => comments >= before + 2,
+    );
+    stream.close();
+  });
+
+  it("count streams per client address as TRUST_PROXY says", async () => {
+    // The test server trusts loopback proxies, so X-Forwarded-For names the client.
+    const from = (address: string) => SseClient.open(`${page}/events`, { "x-forwarded-for": address });
+    const open: SseClient[] = [];
+    await eventually(
+      async () => {
+        const stream = await from("203.0.113.7");
+        if (stream.status === 200) open.push(stream);
+        return stream.status;
+      },
+      () => open.length === 8,
+    );
+    expect((await from("203.0.113.7")).status).toBe(429);
+    const another = await from("203.0.113.8");
+    expect(another.status).toBe(200);
+    for (const stream of [...open, another]) stream.close();
+  });
+
   it("pick up changes made while the LISTEN connection was down", async () => {
     await summary();
     const killed = await server.db.rootPool.query(
