@@ -31,6 +31,8 @@ const GRAPHQL_LIST = `query List {
   }
 }`;
 
+const GRAPHQL_TYPENAME = "query Reference { __typename }";
+
 export interface LatencySummary {
   p50Ms: number;
   p95Ms: number;
@@ -49,7 +51,20 @@ export interface RlsOverheadResult {
   met: boolean;
   /** Server-side plan of the RLS query for one organization (EXPLAIN ANALYZE, text). */
   planRls: string;
-  graphql: { requestsPerSecond: number; p97_5Ms: number; p99Ms: number; connections: number; seconds: number };
+  graphql: GraphqlLoad & {
+    /** `{ __typename }` with the same token and load. */
+    reference: GraphqlLoad;
+    /** List requests per second / reference requests per second. */
+    ratio: number;
+    connections: number;
+    seconds: number;
+  };
+}
+
+export interface GraphqlLoad {
+  requestsPerSecond: number;
+  p97_5Ms: number;
+  p99Ms: number;
 }
 
 const summarize = (values: number[]): LatencySummary => ({
@@ -151,13 +166,34 @@ export async function measureRlsOverhead(context: BenchContext, product: Product
   };
 }
 
-/** The same list through GraphQL over HTTP, signed in as the owner of the first organization. */
+/**
+ * The same list through GraphQL over HTTP, signed in as the owner of the first organization,
+ * against `{ __typename }` with the same token: what every API request costs (authentication,
+ * the request's transaction and settings, the HTTP and GraphQL layers) before the list itself.
+ */
 async function measureGraphql(context: BenchContext, product: Product): Promise<RlsOverheadResult["graphql"]> {
   const token = await signIn(product.origin, 1);
   const check = await graphql<{ incidents: { nodes: unknown[] } }>(product.origin, GRAPHQL_LIST, {}, token);
   if (check.incidents.nodes.length !== Math.min(20, context.options.incidentsPerOrganization)) {
     throw new Error(`the GraphQL list returned ${check.incidents.nodes.length} incidents`);
   }
+  const list = await loadGraphql(context, product, token, GRAPHQL_LIST);
+  const reference = await loadGraphql(context, product, token, GRAPHQL_TYPENAME);
+  return {
+    ...list,
+    reference,
+    ratio: round(list.requestsPerSecond / reference.requestsPerSecond),
+    connections: context.options.loadConnections,
+    seconds: context.options.loadSeconds,
+  };
+}
+
+async function loadGraphql(
+  context: BenchContext,
+  product: Product,
+  token: string,
+  query: string,
+): Promise<GraphqlLoad> {
   const { loadConnections: connections, loadSeconds: seconds } = context.options;
   const result = await autocannon({
     url: `${product.origin}/graphql`,
@@ -165,17 +201,15 @@ async function measureGraphql(context: BenchContext, product: Product): Promise<
     connections,
     duration: seconds,
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: GRAPHQL_LIST }),
+    body: JSON.stringify({ query }),
   });
   if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`GraphQL list: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    throw new Error(`GraphQL ${query.slice(0, 20)}…: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
   return {
     requestsPerSecond: round(result.requests.average, 1),
     // autocannon's histogram reports p90 and p97.5 but no p95; p97.5 bounds it from above.
     p97_5Ms: result.latency.p97_5,
     p99Ms: result.latency.p99,
-    connections,
-    seconds,
   };
 }
