@@ -3,7 +3,7 @@
  * database re-checks everything they say (the session can be revoked, the membership
  * removed), so a token only selects; it never grants.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 
 export const TOKEN_AUDIENCE = "incidentpulse";
@@ -37,18 +37,22 @@ const keyIdOf = (secret: string) => createHash("sha256").update(secret).digest("
  * they expire, and the old secret is dropped after that.
  */
 export class TokenService {
-  private readonly secret: string;
+  // Key objects made once: given a string, jsonwebtoken first tries (and fails) to parse it
+  // as a public key on every call, and the thrown error costs more than the verification.
+  private readonly secret: KeyObject;
   private readonly keyId: string;
-  private readonly secretsByKeyId: Map<string, string>;
+  private readonly secretsByKeyId: Map<string, KeyObject>;
 
   constructor(
     secret: string,
     private readonly lifetimeSeconds: number,
     previousSecrets: readonly string[] = [],
   ) {
-    this.secret = secret;
+    this.secret = createSecretKey(Buffer.from(secret));
     this.keyId = keyIdOf(secret);
-    this.secretsByKeyId = new Map([secret, ...previousSecrets].map((value) => [keyIdOf(value), value]));
+    this.secretsByKeyId = new Map(
+      [secret, ...previousSecrets].map((value) => [keyIdOf(value), createSecretKey(Buffer.from(value))]),
+    );
   }
 
   sign(claims: TokenClaims): string {
