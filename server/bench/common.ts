@@ -80,6 +80,8 @@ export const rssKilobytes = async (pid: number) =>
 export interface Product {
   origin: string;
   process: ChildProcess;
+  /** The product's resident memory after a full garbage collection. */
+  settledRssKilobytes(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -89,27 +91,32 @@ export interface Product {
  */
 export async function startProduct(context: BenchContext, env: Record<string, string> = {}): Promise<Product> {
   const port = await findFreePort();
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(PROJECT_ROOT, "server/bench/product.ts")], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      BENCH_DATABASE: JSON.stringify(context.database),
-      DATA_DIR: context.dataDir,
-      PORT: String(port),
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      MULTI_TENANT_ENABLED: "true",
-      SEED_DEMO_DATA: "false",
-      JWT_SECRET: BENCH_JWT_SECRET,
-      SECRETS_ENCRYPTION_KEY: BENCH_SECRETS_ENCRYPTION_KEY,
-      WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
-      STATUS_STREAMS_PER_ADDRESS: String(context.options.sseClients + 10),
-      // Sign-ins and the load generators all come from 127.0.0.x.
-      LOGIN_MAX_FAILURES_PER_ADDRESS: "100000",
-      ...env,
+  // --expose-gc: product.ts collects garbage on SIGUSR2, so memory is measured without it.
+  const child = spawn(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", resolve(PROJECT_ROOT, "server/bench/product.ts")],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        BENCH_DATABASE: JSON.stringify(context.database),
+        DATA_DIR: context.dataDir,
+        PORT: String(port),
+        NODE_ENV: "production",
+        LOG_LEVEL: "warn",
+        MULTI_TENANT_ENABLED: "true",
+        SEED_DEMO_DATA: "false",
+        JWT_SECRET: BENCH_JWT_SECRET,
+        SECRETS_ENCRYPTION_KEY: BENCH_SECRETS_ENCRYPTION_KEY,
+        WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
+        STATUS_STREAMS_PER_ADDRESS: String(context.options.sseClients + 10),
+        // Sign-ins and the load generators all come from 127.0.0.x.
+        LOGIN_MAX_FAILURES_PER_ADDRESS: "100000",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
@@ -124,6 +131,11 @@ export async function startProduct(context: BenchContext, env: Record<string, st
   return {
     origin: `http://127.0.0.1:${port}`,
     process: child,
+    async settledRssKilobytes() {
+      child.kill("SIGUSR2");
+      await sleep(1000);
+      return rssKilobytes(child.pid!);
+    },
     async stop() {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");

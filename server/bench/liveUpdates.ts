@@ -4,7 +4,8 @@
  * seeing the new snapshot version (the mutation's round trip, the rebuild job, NOTIFY and the
  * fan-out), as p50 and p99 over several rounds. The mutation's own round trip is reported
  * alongside as the reference: it bounds how much of the latency is the write itself. Server
- * memory per connection is the product's RSS growth while the streams open, divided by N.
+ * memory per connection is the product's RSS growth while the streams open, divided by N,
+ * each side measured after a full garbage collection.
  *
  * Clients spread over several local source addresses (127.0.0.x, one per 5,000 clients) so
  * they never run out of ephemeral ports; each connection costs a file descriptor on both
@@ -16,7 +17,6 @@ import {
   graphql,
   percentile,
   round,
-  rssKilobytes,
   signIn,
   sleep,
   type BenchContext,
@@ -109,18 +109,14 @@ export async function measureLiveUpdates(context: BenchContext, product: Product
   const clients = context.options.sseClients;
   const sourceAddresses = Math.min(250, Math.ceil(clients / CLIENTS_PER_SOURCE_ADDRESS));
   const token = await signIn(product.origin, 1);
-  const pid = product.process.pid!;
-  // Let the product settle (the read-path load left garbage) before the baseline.
-  await sleep(2000);
-  const rssBefore = await rssKilobytes(pid);
+  const rssBefore = await product.settledRssKilobytes();
   const streams = openStreams(`${product.origin}/status/${benchSlug(1)}/events`, clients, sourceAddresses);
   const latencies: number[] = [];
   const mutationTimes: number[] = [];
   const rounds = context.options.quick ? 2 : 5;
   try {
     await streams.ready();
-    await sleep(1000);
-    const rssAfter = await rssKilobytes(pid);
+    const rssAfter = await product.settledRssKilobytes();
     // Round 0 warms up (the first mutation after start plans its query and warms the JIT) and
     // is not counted.
     for (let index = 0; index <= rounds; index++) {

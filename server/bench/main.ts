@@ -115,12 +115,14 @@ try {
   };
 
   product = await startProduct(context);
+  // Live updates first: memory per connection is measured against a product that has not
+  // served any load yet.
+  log(`Live updates at ${options.sseClients} clients`);
+  results.liveUpdates = await measureLiveUpdates(context, product);
   log("Read path");
   results.readPath = await measureReadPath(context, product);
   log("RLS overhead");
   results.rlsOverhead = await measureRlsOverhead(context, product);
-  log(`Live updates at ${options.sseClients} clients`);
-  results.liveUpdates = await measureLiveUpdates(context, product);
   log(`Coalescing ${options.coalescingWrites} writes`);
   results.coalescing = await measureCoalescing(context);
 
