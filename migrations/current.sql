@@ -133,3 +133,24 @@ $$;
 
 -- Stored bodies lose it too (nothing served changes, so versions stay).
 update app_public.status_snapshots set body = body - 'recent_incidents' where body ? 'recent_incidents';
+
+--------------------------------------------------------------------------------------------
+-- Times the API takes are finite. PostgreSQL stores 'infinity' and '-infinity' in timestamptz,
+-- but GraphQL's Datetime cannot show them: a maintenance window ending at 'infinity' was saved
+-- and then answered as null in a non-null field, an uncoded error, on every later read. Each
+-- time a client can set is checked here (23514: VALIDATION_FAILED); nulls stay allowed.
+--------------------------------------------------------------------------------------------
+alter table app_public.maintenance_windows drop constraint if exists maintenance_windows_times_finite;
+alter table app_public.maintenance_windows
+  add constraint maintenance_windows_times_finite check (isfinite(starts_at) and isfinite(ends_at));
+
+alter table app_public.incidents drop constraint if exists incidents_times_finite;
+alter table app_public.incidents
+  add constraint incidents_times_finite check (isfinite(started_at) and isfinite(postmortem_published_at));
+
+alter table app_public.incident_updates drop constraint if exists incident_updates_display_at_finite;
+alter table app_public.incident_updates
+  add constraint incident_updates_display_at_finite check (isfinite(display_at));
+
+alter table app_public.api_keys drop constraint if exists api_keys_expires_at_finite;
+alter table app_public.api_keys add constraint api_keys_expires_at_finite check (isfinite(expires_at));

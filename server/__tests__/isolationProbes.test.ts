@@ -9,8 +9,6 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  buildClientSchema,
-  getIntrospectionQuery,
   getNamedType,
   isEnumType,
   isInputObjectType,
@@ -21,13 +19,10 @@ import {
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLNamedType,
-  type GraphQLObjectType,
   type GraphQLSchema,
-  type IntrospectionQuery,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedOrganizationFully, type OrgExtras } from "../../db/__tests__/helpers/fullSeed.ts";
-import type { OrganizationFixture } from "../../db/__tests__/helpers/factories.ts";
 import { asRootIn, createIncident, createService, type OrgSeed } from "../../db/__tests__/helpers/incidentFixtures.ts";
 import {
   checksumOfB,
@@ -36,7 +31,16 @@ import {
   tenantTables,
   type TenantTable,
 } from "../../db/__tests__/helpers/isolationMatrix.ts";
+import {
+  documentOf,
+  expectCodedAnswer,
+  introspectSchema,
+  listRowsByType,
+  normalize,
+  type Probe,
+} from "./helpers/graphqlSchema.ts";
 import { organizationWithMembers, type OrganizationMembers } from "./helpers/organization.ts";
+import { fixtureOf } from "./helpers/organizationFixture.ts";
 import { graphql, login, startTestServer, type GraphQLResponse, type TestServer } from "./helpers/testServer.ts";
 
 let server: TestServer;
@@ -59,14 +63,6 @@ const credentials: { label: string; token: string }[] = [];
 let probes = 0;
 const B_SECRET_NAME = `Bravo-internal-${randomBytes(4).toString("hex")}`;
 const B_SERVICE_NAME = `Bravo-service-${randomBytes(4).toString("hex")}`;
-
-const fixtureOf = (org: OrganizationMembers): OrganizationFixture => ({
-  id: org.organizationId,
-  slug: org.slug,
-  members: Object.fromEntries(
-    Object.entries(org.users).map(([role, user]) => [role, { id: user.userId, email: user.email }]),
-  ) as OrganizationFixture["members"],
-});
 
 async function createKey(ownerToken: string, role: string): Promise<string> {
   const result = await graphql(
@@ -105,9 +101,7 @@ beforeAll(async () => {
     credentials.push({ label: `${role} API key of A`, token: await createKey(A.tokens.owner, role) });
   }
 
-  const introspection = await graphql(server.url, getIntrospectionQuery());
-  expect(introspection.errors).toBeUndefined();
-  schema = buildClientSchema(introspection.data as unknown as IntrospectionQuery);
+  schema = await introspectSchema(server.url);
 
   tables = await tenantTables(server.db);
   for (const marker of await markersOfB(server.db, tables, B.organizationId)) markers.add(marker);
@@ -126,33 +120,17 @@ afterAll(async () => {
 
 /** Every connection B's owner can list, with the node id and row id of one row per type. */
 async function collectNodeIdsOfB() {
-  const query = schema.getQueryType()!;
-  for (const field of Object.values(query.getFields())) {
-    const type = getNamedType(field.type);
-    if (!isObjectType(type) || !type.name.endsWith("Connection")) continue;
-    if (field.args.some((arg) => isNonNullType(arg.type))) continue;
-    const node = getNamedType(type.getFields().nodes?.type);
-    if (!node || !isObjectType(node)) continue;
-    const fields = node.getFields();
-    const selection = ["id" in fields ? "id" : "", "rowId" in fields ? "rowId" : ""].join(" ").trim();
-    if (!selection) continue;
-    const result = await graphql(
-      server.url,
-      `{ ${field.name} { nodes { ${selection} } } }`,
-      {},
-      { token: B.tokens.owner },
-    );
-    for (const row of (result.data?.[field.name]?.nodes ?? []) as { id?: string; rowId?: string }[]) {
+  const idFields = (field: string) => field === "id" || field === "rowId";
+  for (const [type, rows] of await listRowsByType(server.url, schema, B.tokens.owner, idFields)) {
+    for (const row of rows) {
       if (row.id) {
         markers.add(row.id);
-        if (!nodeIdsOfB.has(node.name)) nodeIdsOfB.set(node.name, row.id);
+        if (!nodeIdsOfB.has(type)) nodeIdsOfB.set(type, row.id);
       }
-      if (row.rowId && !rowIdsOfB.has(node.name)) rowIdsOfB.set(node.name, row.rowId);
+      if (row.rowId && !rowIdsOfB.has(type)) rowIdsOfB.set(type, row.rowId);
     }
   }
 }
-
-const normalize = (name: string) => name.toLowerCase().replace(/[^a-z]/g, "");
 
 /** B's row id for an argument or field named like `incidentId`, `rowId` (of `entity`), …. */
 function uuidOfB(name: string, entity: string | null): string {
@@ -232,28 +210,6 @@ function valueFor(type: GraphQLInputType, name: string, entity: string | null, d
   }
 }
 
-/** Scalars of an object type, one level into object fields, to see what comes back. */
-function selectionOf(type: GraphQLNamedType, depth = 0): string {
-  if (!isObjectType(type)) return "";
-  const parts: string[] = [];
-  for (const field of Object.values((type as GraphQLObjectType).getFields())) {
-    if (field.args.some((arg) => isNonNullType(arg.type))) continue;
-    const named = getNamedType(field.type);
-    if (isScalarType(named) || isEnumType(named)) parts.push(field.name);
-    else if (depth < 2 && isObjectType(named)) {
-      const inner = selectionOf(named, depth + 1);
-      if (inner) parts.push(`${field.name} { ${inner} }`);
-    }
-  }
-  return parts.join(" ");
-}
-
-interface Probe {
-  operation: "query" | "mutation";
-  field: GraphQLField<unknown, unknown>;
-  args: Record<string, unknown>;
-}
-
 function probeFor(operation: "query" | "mutation", field: GraphQLField<unknown, unknown>): Probe {
   const entity =
     entityOf(field.name) ?? (isObjectType(getNamedType(field.type)) ? getNamedType(field.type).name : null);
@@ -267,17 +223,6 @@ function probeFor(operation: "query" | "mutation", field: GraphQLField<unknown, 
     args[arg.name] = valueFor(arg.type, arg.name, entity);
   }
   return { operation, field, args };
-}
-
-function documentOf(probe: Probe): string {
-  const vars = probe.field.args.filter((arg) => arg.name in probe.args);
-  const declared = vars.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(", ");
-  const passed = vars.map((arg) => `${arg.name}: $${arg.name}`).join(", ");
-  const named = getNamedType(probe.field.type);
-  const selection = selectionOf(named);
-  return `${probe.operation} Probe${declared ? `(${declared})` : ""} { ${probe.field.name}${passed ? `(${passed})` : ""}${
-    selection ? ` { ${selection} }` : ""
-  } }`;
 }
 
 /**
@@ -295,18 +240,11 @@ function leaksIn(value: unknown, sent: string, idsSent = false): string[] {
 
 function expectSound(label: string, result: GraphQLResponse, sent: string) {
   probes++;
-  // 5xx only for the documented "not the caller's doing" answers (billing not set up here).
-  if (result.status >= 500) expect(SERVER_SIDE_CODES, `${label}: HTTP ${result.status}`).toContain(result.code);
-  for (const error of result.errors ?? []) {
-    expect(error.extensions?.code, `${label}: uncoded error ${error.message}`).toBeTruthy();
-    expect(error.extensions?.code, `${label}: ${error.message}`).not.toBe("INTERNAL_SERVER_ERROR");
-  }
+  expectCodedAnswer(label, result);
   // Data never holds anything of B; errors never name more of B than the probe sent.
   expect(leaksIn(result.data, sent), `${label}: B in data`).toEqual([]);
   expect(leaksIn(result.errors, sent, true), `${label}: B in errors`).toEqual([]);
 }
-
-const SERVER_SIDE_CODES = ["BILLING_NOT_CONFIGURED", "BILLING_UNAVAILABLE", "TIMEOUT"];
 
 /** Each credential of A in parallel (they are independent), in order of the list. */
 const asEachCredential = <T>(fn: (credential: { label: string; token: string }) => Promise<T>) =>

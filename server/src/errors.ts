@@ -65,6 +65,8 @@ const BY_SQLSTATE: Record<string, ErrorKind> = {
   "22008": { code: "INVALID_INPUT", status: 422, message: "A date or time is out of range." },
   "22P02": { code: "INVALID_INPUT", status: 422, message: "A value has the wrong format." },
   "22P05": { code: "INVALID_INPUT", status: 422, message: "Text contains a character that cannot be stored." },
+  // A NUL character (\u0000) in a text parameter: PostgreSQL text cannot hold it.
+  "22021": { code: "INVALID_INPUT", status: 422, message: "Text contains a character that cannot be stored." },
   "22009": { code: "INVALID_INPUT", status: 422, message: "A date or time is out of range." },
   "22023": { code: "INVALID_INPUT", status: 422, message: "A value is not valid." },
   "22004": { code: "VALIDATION_FAILED", status: 422, message: "A required value is missing." },
@@ -196,6 +198,9 @@ function isGrafastTimeout(error: SafeError): boolean {
 /** grafserv's maskError: the GraphQL face of the table above. */
 export function maskError(error: GraphQLError): GraphQLError {
   const original = error.originalError;
+  // Errors grafast raises itself while executing (a null where the schema promises a value)
+  // carry no original error: the server broke its own schema, a bug like any other.
+  if (!original && error.path && !error.extensions?.code) return unexpected(error, error);
   if (!original || original instanceof GraphQLError) return error;
   const keep = {
     nodes: error.nodes,
@@ -231,10 +236,19 @@ export function maskError(error: GraphQLError): GraphQLError {
     if (constraint) extensions.constraint = constraint;
     return new GraphQLError(kind.message, { ...keep, extensions });
   }
+  return unexpected(error, original);
+}
+
+/** An error nobody planned for: logged with an id the client can quote, its details masked. */
+function unexpected(error: GraphQLError, cause: unknown): GraphQLError {
   const errorId = randomUUID();
-  logUnexpected(errorId, original);
+  logUnexpected(errorId, cause);
   return new GraphQLError(`An unexpected error occurred (id ${errorId}).`, {
-    ...keep,
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
     extensions: { code: "INTERNAL_SERVER_ERROR", errorId },
   });
 }
