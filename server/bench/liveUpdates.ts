@@ -12,16 +12,7 @@
  * sides, so `ulimit -n` must exceed N (main.ts raises the soft limit when the hard one allows).
  */
 import http from "node:http";
-import {
-  benchSlug,
-  graphql,
-  percentile,
-  round,
-  signIn,
-  sleep,
-  type BenchContext,
-  type Product,
-} from "./common.ts";
+import { benchSlug, graphql, percentile, round, signIn, sleep, type BenchContext, type Product } from "./common.ts";
 
 export const LIVE_P99_GOAL_MS = 500;
 export const LIVE_MEMORY_GOAL_KB = 16;
