@@ -222,6 +222,7 @@ create table app_public.api_keys (
 
 alter table app_public.api_keys add constraint api_keys_pkey PRIMARY KEY (organization_id, id);
 alter table app_public.api_keys add constraint api_keys_check CHECK (((expires_at IS NULL) OR (expires_at > created_at)));
+alter table app_public.api_keys add constraint api_keys_expires_at_finite CHECK (isfinite(expires_at));
 alter table app_public.api_keys add constraint api_keys_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)));
 alter table app_public.api_keys add constraint api_keys_role_check CHECK ((role <> 'owner'::app_public.membership_role));
 alter table app_public.api_keys add constraint api_keys_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
@@ -571,6 +572,7 @@ create table app_public.incident_updates (
 
 alter table app_public.incident_updates add constraint incident_updates_pkey PRIMARY KEY (organization_id, id);
 alter table app_public.incident_updates add constraint incident_updates_body_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 20000)));
+alter table app_public.incident_updates add constraint incident_updates_display_at_finite CHECK (isfinite(display_at));
 alter table app_public.incident_updates add constraint incident_updates_author_user_id_fkey FOREIGN KEY (author_user_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
 alter table app_public.incident_updates add constraint incident_updates_organization_id_author_api_key_id_fkey FOREIGN KEY (organization_id, author_api_key_id) REFERENCES app_public.api_keys(organization_id, id) ON DELETE SET NULL (author_api_key_id);
 alter table app_public.incident_updates add constraint incident_updates_organization_id_incident_id_fkey FOREIGN KEY (organization_id, incident_id) REFERENCES app_public.incidents(organization_id, id) ON DELETE CASCADE;
@@ -639,6 +641,7 @@ alter table app_public.incidents add constraint incidents_description_check CHEC
 alter table app_public.incidents add constraint incidents_postmortem_check CHECK ((length(postmortem) <= 200000));
 alter table app_public.incidents add constraint incidents_resolution_summary_check CHECK ((length(resolution_summary) <= 20000));
 alter table app_public.incidents add constraint incidents_root_cause_check CHECK ((length(root_cause) <= 20000));
+alter table app_public.incidents add constraint incidents_times_finite CHECK ((isfinite(started_at) AND isfinite(postmortem_published_at)));
 alter table app_public.incidents add constraint incidents_title_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200)));
 alter table app_public.incidents add constraint incidents_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
 alter table app_public.incidents add constraint incidents_organization_id_assignee_id_fkey FOREIGN KEY (organization_id, assignee_id) REFERENCES app_public.organization_memberships(organization_id, user_id) ON DELETE SET NULL (assignee_id);
@@ -739,6 +742,7 @@ create table app_public.maintenance_windows (
 alter table app_public.maintenance_windows add constraint maintenance_windows_pkey PRIMARY KEY (organization_id, id);
 alter table app_public.maintenance_windows add constraint maintenance_windows_body_check CHECK ((length(body) <= 20000));
 alter table app_public.maintenance_windows add constraint maintenance_windows_ends_after_start CHECK ((ends_at > starts_at));
+alter table app_public.maintenance_windows add constraint maintenance_windows_times_finite CHECK ((isfinite(starts_at) AND isfinite(ends_at)));
 alter table app_public.maintenance_windows add constraint maintenance_windows_title_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200)));
 alter table app_public.maintenance_windows add constraint maintenance_windows_created_by_id_fkey FOREIGN KEY (created_by_id) REFERENCES app_public.users(id) ON DELETE SET NULL;
 alter table app_public.maintenance_windows add constraint maintenance_windows_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES app_public.organizations(id) ON DELETE CASCADE;
@@ -3495,12 +3499,6 @@ begin
         where i.organization_id = v_org.id and i.visibility = 'public'
         order by i.started_at desc, i.id limit 50
       ) i
-    ), '[]'),
-    'recent_incidents', coalesce((
-      select jsonb_agg(app_private.incident_json(i, v_base) order by i.resolved_at desc, i.id)
-      from app_public.incidents i
-      where i.organization_id = v_org.id and i.visibility = 'public' and i.status = 'resolved'
-        and i.resolved_at >= now() - interval '14 days'
     ), '[]'),
     'maintenance_history', coalesce((
       select jsonb_agg(app_private.maintenance_json(w, v_base) order by w.starts_at desc, w.id)
