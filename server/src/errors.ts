@@ -202,13 +202,7 @@ export function maskError(error: GraphQLError): GraphQLError {
   // carry no original error: the server broke its own schema, a bug like any other.
   if (!original && error.path && !error.extensions?.code) return unexpected(error, error);
   if (!original || original instanceof GraphQLError) return error;
-  const keep = {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: original,
-  };
+  const keep = whereItHappened(error);
   if (EMPTY_PATCH.test(original.message)) {
     return new GraphQLError("The patch sets no field.", { ...keep, extensions: { code: "VALIDATION_FAILED" } });
   }
@@ -244,13 +238,20 @@ function unexpected(error: GraphQLError, cause: unknown): GraphQLError {
   const errorId = randomUUID();
   logUnexpected(errorId, cause);
   return new GraphQLError(`An unexpected error occurred (id ${errorId}).`, {
+    ...whereItHappened(error),
+    extensions: { code: "INTERNAL_SERVER_ERROR", errorId },
+  });
+}
+
+/** What a masked error keeps of the original: where in the document and the result it arose. */
+function whereItHappened(error: GraphQLError) {
+  return {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
     originalError: error.originalError,
-    extensions: { code: "INTERNAL_SERVER_ERROR", errorId },
-  });
+  };
 }
 
 /** The JSON body of an error answered outside GraphQL execution (auth middleware, REST). */
